@@ -1,0 +1,223 @@
+"""One safe, line-aware YAML loader for the market data and the rule packs.
+
+Why not ``yaml.safe_load``: it forgets where values came from, silently keeps the last of two
+duplicate keys, turns ``NO`` into ``False`` (YAML 1.1) and expands alias bombs. This loader:
+
+* records the location of every mapping, sequence and key (:class:`YamlMap.loc`,
+  :meth:`YamlMap.key_loc`, :meth:`YamlMap.value_loc`) so validation errors say ``path:line:col``;
+* resolves scalars with the YAML 1.2 core schema: only ``true``/``false`` (any case) are
+  booleans, so ``NO``, ``yes`` and ``off`` stay strings;
+* rejects duplicate keys, explicit tags (``!!python/object`` and friends), anchors and aliases
+  (no billion laughs), nesting deeper than :data:`MAX_DEPTH` and files larger than
+  :data:`MAX_BYTES`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.events import (
+    AliasEvent,
+    DocumentEndEvent,
+    DocumentStartEvent,
+    Event,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+    StreamStartEvent,
+)
+
+from .errors import DataError, Location
+
+__all__ = ["MAX_BYTES", "MAX_DEPTH", "YamlList", "YamlMap", "load_yaml", "load_yaml_file"]
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_DEPTH = 64
+
+_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)\Z")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
+_NULL = {"", "~", "null", "Null", "NULL"}
+
+
+class YamlMap(dict[str, Any]):
+    """A mapping that remembers where it and each of its keys and values were written."""
+
+    __slots__ = ("_key_locs", "_value_locs", "loc")
+
+    def __init__(self, loc: Location) -> None:
+        super().__init__()
+        self.loc = loc
+        self._key_locs: dict[str, Location] = {}
+        self._value_locs: dict[str, Location] = {}
+
+    def key_loc(self, key: str) -> Location:
+        return self._key_locs.get(key, self.loc)
+
+    def value_loc(self, key: str) -> Location:
+        return self._value_locs.get(key, self.key_loc(key))
+
+
+class YamlList(list[Any]):
+    """A sequence that remembers where it and each of its items were written."""
+
+    __slots__ = ("_item_locs", "loc")
+
+    def __init__(self, loc: Location) -> None:
+        super().__init__()
+        self.loc = loc
+        self._item_locs: list[Location] = []
+
+    def item_loc(self, index: int) -> Location:
+        if 0 <= index < len(self._item_locs):
+            return self._item_locs[index]
+        return self.loc
+
+
+def _resolve(event: ScalarEvent) -> Any:
+    value = event.value
+    # Quoted scalars and block scalars are always strings.
+    if event.style is not None and event.style != "":
+        return value
+    if value in _NULL:
+        return None
+    low = value.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if _INT.match(value):
+        return int(value)
+    if _FLOAT.match(value) and any(c.isdigit() for c in value):
+        return float(value)
+    return value
+
+
+def load_yaml(text: str, path: str = "<string>") -> Any:
+    """Parse one YAML document into plain values, :class:`YamlMap` and :class:`YamlList`.
+
+    Raises :class:`DataError` with the location of the first problem.
+    """
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        raise DataError(f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB", Location(path))
+    if "\x00" in text:
+        raise DataError("file contains a NUL byte; not a YAML text file", Location(path))
+
+    def loc(event: Event) -> Location:
+        mark = event.start_mark
+        return Location(path, mark.line + 1, mark.column + 1)
+
+    events = yaml.parse(text, Loader=yaml.SafeLoader)
+    # Each stack frame: [container, pending_key, pending_key_loc]
+    stack: list[list[Any]] = []
+    root: Any = None
+    have_root = False
+    docs = 0
+
+    def attach(value: Any, where: Location) -> None:
+        nonlocal root, have_root
+        if not stack:
+            root, have_root = value, True
+            return
+        frame = stack[-1]
+        container = frame[0]
+        if isinstance(container, YamlList):
+            container.append(value)
+            container._item_locs.append(where)
+            return
+        if frame[1] is _NO_KEY:
+            if isinstance(value, (YamlMap, YamlList)):
+                raise DataError("a mapping key must be a plain value", where)
+            key = "" if value is None else str(value) if not isinstance(value, str) else value
+            if key in container:
+                first = container.key_loc(key)
+                raise DataError(
+                    f"duplicate key '{key}' (first defined at line {first.line})", where
+                )
+            frame[1], frame[2] = key, where
+        else:
+            key = frame[1]
+            container[key] = value
+            container._key_locs[key] = frame[2]
+            container._value_locs[key] = where
+            frame[1] = _NO_KEY
+
+    try:
+        for event in events:
+            if isinstance(event, (StreamStartEvent, StreamEndEvent, DocumentEndEvent)):
+                continue
+            if isinstance(event, DocumentStartEvent):
+                docs += 1
+                if docs > 1:
+                    raise DataError("only one YAML document per file is allowed", loc(event))
+                continue
+            if isinstance(event, AliasEvent):
+                raise DataError("YAML aliases (*name) are not allowed", loc(event))
+            anchor = getattr(event, "anchor", None)
+            if anchor is not None:
+                raise DataError(f"YAML anchors (&{anchor}) are not allowed", loc(event))
+            tag = getattr(event, "tag", None)
+            if tag is not None and tag != "!":
+                raise DataError(f"YAML tags are not allowed ({tag})", loc(event))
+            if isinstance(event, ScalarEvent):
+                attach(_resolve(event), loc(event))
+            elif isinstance(event, MappingStartEvent):
+                if len(stack) >= MAX_DEPTH:
+                    raise DataError(f"nesting deeper than {MAX_DEPTH} levels", loc(event))
+                m = YamlMap(loc(event))
+                attach(m, m.loc)
+                stack.append([m, _NO_KEY, None])
+            elif isinstance(event, SequenceStartEvent):
+                if len(stack) >= MAX_DEPTH:
+                    raise DataError(f"nesting deeper than {MAX_DEPTH} levels", loc(event))
+                s = YamlList(loc(event))
+                attach(s, s.loc)
+                stack.append([s, _NO_KEY, None])
+            elif isinstance(event, (MappingEndEvent, SequenceEndEvent)):
+                stack.pop()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path)
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise DataError(f"invalid YAML: {problem}", where) from None
+    except yaml.YAMLError as exc:
+        raise DataError(f"invalid YAML: {exc}", Location(path)) from None
+    except RecursionError:
+        raise DataError(f"nesting deeper than {MAX_DEPTH} levels", Location(path)) from None
+    return root if have_root else None
+
+
+_NO_KEY = object()
+
+
+def load_yaml_file(path: str | Path, *, display: str | None = None) -> Any:
+    """Read a UTF-8 YAML file; errors name ``display`` (default: the path as given)."""
+    name = display if display is not None else str(path)
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+    except OSError as exc:
+        raise DataError(f"cannot read file: {exc.strerror or exc}", Location(name)) from None
+    if size > MAX_BYTES:
+        raise DataError(f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB", Location(name))
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise DataError(f"cannot read file: {exc.strerror or exc}", Location(name)) from None
+    return load_yaml_bytes(raw, name)
+
+
+def load_yaml_bytes(raw: bytes, path: str) -> Any:
+    """Decode UTF-8 (a BOM is allowed) and parse; bad bytes are an error with their line."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise DataError("file is not valid UTF-8", Location(path, line, col)) from None
+    return load_yaml(text, path)

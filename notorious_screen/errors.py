@@ -1,0 +1,63 @@
+"""The exception tree and the source location that every data error carries.
+
+    NotoriousScreenError            base of everything this library raises
+    ├── DataError                   a YAML file (market data or rule pack) is invalid; has .location
+    │   └── RulePackError           a rule pack is invalid (bad field, operator, regex, extends cycle)
+    └── InputError                  a whole input (file, column, frame) is unusable
+
+A bad *row* never raises: it gets an error code in its result. Exceptions carry defaults for
+every field so they pickle across process pools.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["DataError", "InputError", "Location", "NotoriousScreenError", "RulePackError"]
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A place in a text file, 1-based, printed like a compiler does: ``path:line:column``."""
+
+    path: str
+    line: int = 0
+    column: int = 0
+
+    def __str__(self) -> str:
+        if self.line <= 0:
+            return self.path
+        return f"{self.path}:{self.line}:{self.column}"
+
+
+class NotoriousScreenError(Exception):
+    """Base class of every error raised by notorious_screen."""
+
+
+class DataError(NotoriousScreenError):
+    """A YAML data file or rule pack failed to load or validate.
+
+    ``str(err)`` is ``path:line:column: message``; ``message`` and ``location`` are kept apart
+    for programs that want them.
+    """
+
+    def __init__(self, message: str = "", location: Location | None = None) -> None:
+        self.message = message
+        self.location = location
+        super().__init__(message, location)
+
+    def __str__(self) -> str:
+        if self.location is None:
+            return self.message
+        return f"{self.location}: {self.message}"
+
+    def __reduce__(self) -> tuple[type[DataError], tuple[str, Location | None]]:
+        return (type(self), (self.message, self.location))
+
+
+class RulePackError(DataError):
+    """A rule pack is invalid."""
+
+
+class InputError(NotoriousScreenError):
+    """An input as a whole cannot be screened (missing column, unreadable file, bad encoding)."""
