@@ -1,0 +1,576 @@
+"""The Screener: normalize -> match -> rules, for one URL, a DataFrame or a stream of Arrow batches.
+
+All three entry points share one engine so they cannot disagree. The batch engine works on
+Arrow arrays: a vectorised regular expression pulls the host out of the common clean URL
+(``https://host/path``) and every other input goes through the full WHATWG normalizer, once per
+distinct string. Matching and rule evaluation then run once per distinct key and are mapped
+back to rows with ``take``: real inputs repeat hosts heavily, so cost follows distinct hosts,
+not rows.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .errors import InputError
+from .markets import Edition, Market, MarketData, Owner, load_markets
+from .match import Match, Matcher, MatchKind, VariantDetector
+from .normalize import PSL_VERSION, ErrorCode
+from .rules import Reason, RulePack, load_rule_pack
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "OUTPUT_COLUMNS",
+    "ScreenResult",
+    "Screener",
+    "default_screener",
+    "screen_frame",
+    "screen_url",
+]
+
+#: Columns added to every screened frame, in this order.
+OUTPUT_COLUMNS: tuple[str, ...] = (
+    "ns_market",
+    "ns_market_id",
+    "ns_owner",
+    "ns_listed",
+    "ns_listed_years",
+    "ns_match",
+    "ns_variant",
+    "ns_similarity",
+    "ns_score",
+    "ns_tier",
+    "ns_reasons",
+    "ns_error",
+    "ns_edition",
+)
+
+# The clean-URL fast path: http(s) or no scheme, an ASCII host of dotted LDH labels whose last
+# label starts with a letter (so never an IPv4 number, WHATWG's "ends in a number" rule), no
+# userinfo, no port, nothing before or after but a path. Everything else takes the full parser.
+_FAST_URL = (
+    r"^(?:[hH][tT][tT][pP][sS]?://)?"
+    r"(?P<host>[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
+    r"\.[A-Za-z][A-Za-z0-9-]*)"
+    r"(?:[/?#][^\s\\]*)?$"
+)
+# Fields whose value depends on the whole URL rather than the host: a pack that reads them
+# is evaluated per distinct URL instead of per distinct host.
+_URL_FIELDS = frozenset({"url", "path", "query"})
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenResult:
+    """The screening of one input: what it is, whether it is listed, and what the pack says."""
+
+    match: Match
+    market: Market | None
+    owner: Owner | None
+    listed: bool
+    listed_years: tuple[int, ...]
+    edition: Edition
+    score: int
+    tier: str | None
+    reasons: tuple[Reason, ...]
+    error: ErrorCode | None
+    rules: str
+    rules_hash: str
+    psl_version: str
+
+    @property
+    def listing_status(self) -> str | None:
+        if self.market is None:
+            return None
+        listing = self.market.listing(self.edition.list, self.edition.year, self.match.host)
+        return listing.status if listing is not None else None
+
+
+def _edition_tag(edition: Edition) -> str:
+    return f"{edition.list}-{edition.year}"
+
+
+class Screener:
+    """Screens URLs and names against one watch-list edition with one rule pack.
+
+    Build it once and reuse it: construction parses the market data and the pack and builds
+    the match indexes. It is thread-safe (caches are only read and filled with complete
+    values) and picklable (caches are dropped and rebuilt on the other side).
+    """
+
+    def __init__(
+        self,
+        *,
+        year: int | None = None,
+        list: str = "ustr-nml",
+        rules: str | Path | RulePack = "default",
+        data: MarketData | None = None,
+        legitimate: tuple[str, ...] = (),
+    ) -> None:
+        self._year = year
+        self._list = list
+        self._legitimate = tuple(legitimate)
+        self.data = data if data is not None else load_markets()
+        self.edition = self.data.edition(list, year)
+        self.pack = rules if isinstance(rules, RulePack) else load_rule_pack(rules)
+        self._rules_arg = rules
+        self._init_derived()
+
+    def _init_derived(self) -> None:
+        self.matcher = Matcher(self.data, legitimate=self._legitimate or None)
+        own = self.pack.brand.own_domains
+        self._brand_detector = VariantDetector(own) if own else None
+        self._owner_listed = {
+            m.owner
+            for m in self.data.markets_in(self.edition)
+            if m.owner is not None
+        }
+        self._per_url = bool(self.pack.fields_used & _URL_FIELDS) or self.pack.brand.has_url_rules
+        self._row_cache: dict[tuple[str | None, str | None], tuple[Any, ...]] = {}
+        self._tag = _edition_tag(self.edition)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {
+            "year": self._year,
+            "list": self._list,
+            "legitimate": self._legitimate,
+            "data": self.data,
+            "pack": self.pack,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._year = state["year"]
+        self._list = state["list"]
+        self._legitimate = state["legitimate"]
+        self.data = state["data"]
+        self.edition = self.data.edition(self._list, self._year)
+        self.pack = state["pack"]
+        self._rules_arg = self.pack
+        self._init_derived()
+
+    # ---- one input ---------------------------------------------------------------------
+    def screen_url(self, url: object = None, *, name: object = None) -> ScreenResult:
+        """Screen one URL (and optionally a seller or platform name)."""
+        match = self.matcher.match(url, name=name)
+        return self._result(match, url if isinstance(url, str) else None, name)
+
+    def _result(self, match: Match, url: str | None, name: object) -> ScreenResult:
+        record = self.record(match, url=url, name=name if isinstance(name, str) else None)
+        evaluation = self.pack.evaluate(record)
+        market = match.market
+        return ScreenResult(
+            match=match,
+            market=market,
+            owner=match.owner,
+            listed=bool(record["listed"]),
+            listed_years=tuple(record["listed_years"] or ()),
+            edition=self.edition,
+            score=evaluation.score,
+            tier=evaluation.tier,
+            reasons=evaluation.reasons,
+            error=match.error,
+            rules=self.pack.name,
+            rules_hash=self.pack.content_hash,
+            psl_version=PSL_VERSION,
+        )
+
+    def record(
+        self, match: Match, *, url: str | None = None, name: str | None = None
+    ) -> dict[str, Any]:
+        """The rule-pack record for one match: the closed field vocabulary of rules.py."""
+        ed = self.edition
+        market = match.market
+        owner = match.owner
+        listing = None
+        listed_years: tuple[int, ...] | None = None
+        listed_before = None
+        editions_listed = None
+        if market is not None:
+            scope_host = match.imitates if match.kind is MatchKind.VARIANT else match.host
+            listing = market.listing(ed.list, ed.year, scope_host)
+            years = tuple(y for y in market.listed_years(ed.list) if y <= ed.year)
+            listed_years = years
+            listed_before = any(y < ed.year for y in years)
+            editions_listed = len(years)
+        host = match.host
+        path, query = _split_path(match.path) if url is not None else (None, None)
+        brand = self.pack.brand
+        own = brand.is_own_domain(host) if host else False
+        lookalike = False
+        if not own and self._brand_detector is not None and match.url is not None:
+            lookalike = self._brand_detector.detect(match.url) is not None
+        return {
+            "market": market.id if market else None,
+            "market_name": market.name if market else None,
+            "kind": market.kind if market else None,
+            "physical": market.physical if market else None,
+            "country": market.country if market else None,
+            "owner": owner.id if owner else None,
+            "owner_name": owner.name if owner else None,
+            "listed": listing is not None,
+            "listed_years": list(listed_years) if listed_years is not None else None,
+            "listing_status": listing.status if listing is not None else None,
+            "listed_before": listed_before,
+            "editions_listed": editions_listed,
+            "owner_listed": (owner.id in self._owner_listed) if owner else None,
+            "match": match.kind.value,
+            "variant": match.variant.value if match.variant else None,
+            "imitates": match.imitates,
+            "similarity": float(match.similarity),
+            "host": host,
+            "host_unicode": match.host_unicode,
+            "registrable_domain": match.registrable_domain,
+            "path": path,
+            "query": query,
+            "url": url,
+            "name": name,
+            "brand_own_domain": own,
+            "brand_lookalike": lookalike,
+            "brand_authorized": brand.is_authorized(host=host, url=url, store_id=None),
+            "error": match.error.value if match.error else None,
+        }
+
+    # ---- many inputs -------------------------------------------------------------------
+    def screen_frame(
+        self,
+        df: pd.DataFrame,
+        *,
+        url_column: str = "url",
+        name_column: str | None = None,
+    ) -> pd.DataFrame:
+        """Return ``df`` with the ``ns_*`` columns added: same index, order and original columns."""
+        import pandas as pd
+
+        if not isinstance(df, pd.DataFrame):
+            df = _from_other_frame(df)
+        _require_columns(list(map(str, df.columns)), url_column, name_column)
+        urls = _to_arrow_strings(df[url_column])
+        names = _to_arrow_strings(df[name_column]) if name_column is not None else None
+        columns = self.screen_arrays(urls, names)
+        out = df.copy(deep=False)
+        for col in OUTPUT_COLUMNS:
+            if col in out.columns:
+                raise InputError(f"input already has a column named {col!r}")
+            out[col] = pd.Series(
+                columns[col].to_pandas(), index=df.index, name=col
+            ).astype(_PANDAS_DTYPES[col])
+        return out
+
+    def screen_arrays(
+        self, urls: pa.Array | pa.ChunkedArray, names: pa.Array | pa.ChunkedArray | None = None
+    ) -> dict[str, pa.Array]:
+        """The batch engine: Arrow string arrays in, one Arrow array per output column out."""
+        urls = _as_string_array(urls)
+        n = len(urls)
+        if names is not None:
+            names = _as_string_array(names)
+            if len(names) != n:
+                raise InputError("url and name arrays differ in length")
+
+        # 1. A key string per row: the host for clean URLs ("h" + host), the raw text for the
+        #    rest ("u" + text); each distinct key is matched once.
+        if self._per_url:
+            url_keys = pc.binary_join_element_wise("u", pc.fill_null(urls, ""), "")
+            url_keys = pc.if_else(pc.is_null(urls), pa.scalar("n", pa.string()), url_keys)
+        else:
+            extracted = pc.extract_regex(urls, _FAST_URL)
+            host = pc.utf8_lower(pc.struct_field(extracted, [0]))
+            fast = pc.and_(
+                pc.is_valid(extracted), pc.invert(pc.match_substring(host, "xn--"))
+            )
+            fast = pc.fill_null(fast, False)
+            url_keys = pc.if_else(
+                fast,
+                pc.binary_join_element_wise("h", host, ""),
+                pc.binary_join_element_wise("u", pc.fill_null(urls, ""), ""),
+            )
+            url_keys = pc.if_else(pc.is_null(urls), pa.scalar("n", pa.string()), url_keys)
+        url_enc = _encode(url_keys)
+        url_distinct: list[str] = url_enc.dictionary.to_pylist()
+        if names is not None:
+            name_enc = _encode(names)
+            name_distinct: list[str | None] = name_enc.dictionary.to_pylist()
+            width = len(name_distinct) + 1
+            name_idx = pc.fill_null(name_enc.indices.cast(pa.int64()), len(name_distinct))
+            pair = pc.add(pc.multiply(url_enc.indices.cast(pa.int64()), width), name_idx)
+            pair_enc = _encode(pair)
+            pairs = [(p // width, p % width) for p in pair_enc.dictionary.to_pylist()]
+            indices = pair_enc.indices
+            name_distinct.append(None)
+        else:
+            pairs = [(i, 0) for i in range(len(url_distinct))]
+            name_distinct = [None]
+            indices = url_enc.indices
+
+        # 2. One screening per distinct key.
+        rows = [
+            self._row(
+                None if url_distinct[u][:1] == "n" else url_distinct[u][1:], name_distinct[nm]
+            )
+            for u, nm in pairs
+        ]
+        columns = list(zip(*rows)) if rows else [()] * len(_ROW_COLUMNS)
+
+        # 3. Back to rows.
+        out: dict[str, pa.Array] = {}
+        for col, values in zip(_ROW_COLUMNS, columns):
+            arr = pa.array(list(values), type=_ARROW_TYPES[col])
+            out[col] = arr.take(indices) if n else pa.array([], type=_ARROW_TYPES[col])
+        return out
+
+    def _row(self, url: str | None, name: str | None) -> tuple[Any, ...]:
+        key = (url, name)
+        row = self._row_cache.get(key)
+        if row is not None:
+            return row
+        # In per-host mode ``url`` is a bare host or a raw URL: either way the matcher
+        # normalizes it; rules that read the URL itself force per-URL mode.
+        match = self.matcher.match(url, name=name)
+        result = self._result(match, url if self._per_url else None, name)
+        row = (
+            result.market.name if result.market else None,
+            result.market.id if result.market else None,
+            result.owner.name if result.owner else None,
+            result.listed,
+            ",".join(map(str, result.listed_years)) if result.listed_years else None,
+            match.kind.value,
+            match.variant.value if match.variant else None,
+            float(match.similarity),
+            result.score,
+            result.tier,
+            _format_reasons(result.reasons),
+            result.error.value if result.error else None,
+            self._tag,
+            result.listing_status,
+        )
+        if len(self._row_cache) < _CACHE_ROWS:
+            self._row_cache[key] = row
+        return row
+
+    def output_schema(self, names: list[str]) -> pa.Schema:
+        """The schema of screened batches: the input's text columns, then the ns_* columns."""
+        fields = [pa.field(n, pa.string()) for n in names]
+        return pa.schema(fields + [pa.field(c, _ARROW_TYPES[c]) for c in OUTPUT_COLUMNS])
+
+    def explain(self, url: object = None, *, name: object = None) -> str:
+        """A readable account of one screening: normalization, match, every rule that fired."""
+        result = self.screen_url(url, name=name)
+        m = result.match
+        lines = [f"input:        {url!r}" + (f"  name: {name!r}" if name is not None else "")]
+        if m.url is not None:
+            lines.extend(f"  step:       {step}" for step in m.url.steps)
+            unicode = m.host_unicode if m.host_unicode and m.host_unicode != m.host else None
+            lines.append(f"host:         {m.host or '-'}" + (f"  (unicode: {unicode})" if unicode else ""))
+            lines.append(f"registrable:  {m.registrable_domain or '-'}   (PSL: {PSL_VERSION})")
+        if result.error is not None:
+            lines.append(f"error:        {result.error.value}")
+        variant = f" ({m.variant.value}, imitates {m.imitates})" if m.variant else ""
+        lines.append(f"match:        {m.kind.value}{variant}, similarity {m.similarity:.0f}")
+        lines.append(f"why:          {m.explanation}")
+        market = result.market
+        lines.append(
+            f"market:       {market.name} [{market.id}, {market.kind}]" if market else "market:       -"
+        )
+        lines.append(f"owner:        {result.owner.name if result.owner else '-'}")
+        ed = self.edition
+        note = "" if ed.complete else "  (incomplete in the data: absence proves nothing)"
+        lines.append(f"edition:      {ed.label}{note}")
+        status = result.listing_status
+        years = ", ".join(map(str, result.listed_years))
+        lines.append(
+            f"listed:       {'yes' if result.listed else 'no'}"
+            + (f" ({status})" if status else "")
+            + (f"; listed years: {years}" if years else "")
+        )
+        lines.append(f"rules:        {self.pack.name} ({self.pack.content_hash[:12]})")
+        lines.extend(f"  {r.points:+4d}  {r.rule_id}: {r.message}" for r in result.reasons)
+        lines.append(f"score:        {result.score}   tier: {result.tier or '-'}")
+        return "\n".join(lines)
+
+    def iter_batches(
+        self,
+        batches: Iterator[pa.RecordBatch],
+        *,
+        url_column: str = "url",
+        name_column: str | None = None,
+        summary: Summary | None = None,
+    ) -> Iterator[pa.RecordBatch]:
+        """Screen a stream of record batches; each comes back with the ``ns_*`` columns."""
+        for batch in batches:
+            urls = batch.column(batch.schema.get_field_index(url_column))
+            names = (
+                batch.column(batch.schema.get_field_index(name_column))
+                if name_column is not None
+                else None
+            )
+            added = self.screen_arrays(urls, names)
+            if summary is not None:
+                summary.update(added)
+            arrays = list(batch.columns) + [added[c] for c in OUTPUT_COLUMNS]
+            fields = list(batch.schema) + [pa.field(c, _ARROW_TYPES[c]) for c in OUTPUT_COLUMNS]
+            yield pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields))
+
+
+_CACHE_ROWS = 1 << 18
+# The per-key row: the output columns, then internal ones the summary reads.
+_ROW_COLUMNS: tuple[str, ...] = (*OUTPUT_COLUMNS, "ns_listing_status")
+
+_ARROW_TYPES: Mapping[str, pa.DataType] = {
+    "ns_listing_status": pa.string(),
+    "ns_market": pa.string(),
+    "ns_market_id": pa.string(),
+    "ns_owner": pa.string(),
+    "ns_listed": pa.bool_(),
+    "ns_listed_years": pa.string(),
+    "ns_match": pa.string(),
+    "ns_variant": pa.string(),
+    "ns_similarity": pa.float64(),
+    "ns_score": pa.int64(),
+    "ns_tier": pa.string(),
+    "ns_reasons": pa.string(),
+    "ns_error": pa.string(),
+    "ns_edition": pa.string(),
+}
+_PANDAS_DTYPES: Mapping[str, str] = {
+    c: ("bool" if t == pa.bool_() else "float64" if t == pa.float64() else "int64"
+        if t == pa.int64() else "object")
+    for c, t in _ARROW_TYPES.items()
+}
+
+
+class Summary:
+    """Counts of screened rows per market, owner, tier and listing status (for ``--summary``)."""
+
+    _KEYS = (
+        ("market", "ns_market"),
+        ("owner", "ns_owner"),
+        ("tier", "ns_tier"),
+        ("listing status", "ns_listing_status"),
+    )
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.max_score = -1
+        self.counts: dict[str, dict[str, int]] = {label: {} for label, _ in self._KEYS}
+
+    def update(self, columns: Mapping[str, pa.Array]) -> None:
+        scores = columns["ns_score"]
+        self.rows += len(scores)
+        if len(scores):
+            top = pc.max(scores).as_py()
+            self.max_score = max(self.max_score, top if top is not None else -1)
+        for label, col in self._KEYS:
+            counts = self.counts[label]
+            for item in pc.value_counts(columns[col]).to_pylist():
+                value = item["values"] if item["values"] is not None else "-"
+                counts[value] = counts.get(value, 0) + item["counts"]
+
+    def format(self) -> str:
+        lines = [f"rows screened: {self.rows:,}"]
+        for label, counts in self.counts.items():
+            lines.append(f"\nrows per {label}:")
+            ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+            width = max((len(k) for k, _ in ranked), default=1)
+            lines.extend(f"  {value:<{width}}  {count:>10,}" for value, count in ranked)
+        return "\n".join(lines)
+
+
+def _encode(values: pa.Array) -> pa.DictionaryArray:
+    encoded = pc.dictionary_encode(values)
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    return encoded
+
+
+def _format_reasons(reasons: tuple[Reason, ...]) -> str | None:
+    if not reasons:
+        return None
+    return "; ".join(f"{r.rule_id} ({r.points:+d})" for r in reasons)
+
+
+def _split_path(path: str | None) -> tuple[str | None, str | None]:
+    if not path:
+        return None, None
+    p, sep, q = path.partition("?")
+    return (p or None), (q if sep else None)
+
+
+def _as_string_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+    if pa.types.is_dictionary(values.type):
+        values = values.cast(values.type.value_type)
+    if pa.types.is_large_string(values.type):
+        return values.cast(pa.string())
+    if not pa.types.is_string(values.type):
+        if pa.types.is_null(values.type):
+            return pa.array([None] * len(values), type=pa.string())
+        return pc.cast(values, pa.string())
+    return values
+
+
+def _to_arrow_strings(series: pd.Series[Any]) -> pa.Array:
+    """A column as Arrow strings: text kept byte for byte, missing values as null."""
+    import pandas as pd
+
+    if pd.api.types.is_string_dtype(series.dtype) and not pd.api.types.is_object_dtype(
+        series.dtype
+    ):
+        return _as_string_array(pa.array(series))
+    values = [
+        None if v is None or (isinstance(v, float) and v != v) or v is pd.NA or v is pd.NaT
+        else v if isinstance(v, str) else str(v)
+        for v in series.tolist()
+    ]
+    return pa.array(values, type=pa.string())
+
+
+def _require_columns(columns: list[str], url_column: str, name_column: str | None) -> None:
+    for col in (url_column, name_column):
+        if col is not None and col not in columns:
+            have = ", ".join(repr(c) for c in columns) or "none"
+            raise InputError(f"column {col!r} not found; the input has columns: {have}")
+
+
+def _from_other_frame(df: Any) -> pd.DataFrame:
+    # Polars (and anything else with to_pandas) is converted; the result is pandas.
+    to_pandas = getattr(df, "to_pandas", None)
+    if to_pandas is None:
+        raise InputError(f"expected a pandas or Polars DataFrame, got {type(df).__name__}")
+    result: pd.DataFrame = to_pandas()
+    return result
+
+
+_default: Screener | None = None
+_default_lock = threading.Lock()
+
+
+def default_screener() -> Screener:
+    """The lazily built default Screener (latest complete USTR edition, default pack)."""
+    global _default
+    if _default is None:
+        with _default_lock:
+            if _default is None:
+                _default = Screener()
+    return _default
+
+
+def screen_url(url: object = None, *, name: object = None) -> ScreenResult:
+    """Screen one URL with the default Screener."""
+    return default_screener().screen_url(url, name=name)
+
+
+def screen_frame(
+    df: pd.DataFrame, *, url_column: str = "url", name_column: str | None = None
+) -> pd.DataFrame:
+    """Screen a DataFrame with the default Screener (see :meth:`Screener.screen_frame`)."""
+    return default_screener().screen_frame(df, url_column=url_column, name_column=name_column)
