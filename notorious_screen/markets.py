@@ -1,0 +1,975 @@
+"""The notorious-markets knowledge base: typed records, the bundled data, queries and diffs.
+
+One job: turn ``data/markets.yaml`` and ``data/sources.yaml`` (generated from the reference fact
+sheet by ``tools/build_markets.py``) into validated, immutable records, and answer questions
+about them: which markets an edition of a list names, what changed between two editions, who
+owns a platform, which hosts belong to which market.
+
+Nothing is parsed at import. :func:`load_markets` parses on first use and caches the bundled
+data. Some editions are only partly known (see :attr:`Edition.complete`); asking for one through
+:meth:`MarketData.edition` emits :class:`IncompleteEditionWarning` once, because a market's
+absence from an incomplete edition proves nothing.
+
+>>> data = load_markets()
+>>> ed = data.edition()                # latest USTR edition whose online list is complete
+>>> ed.label, ed.online_captured, ed.complete
+('USTR NML 2021', 42, True)
+>>> data.markets["amazon"].listing("ustr-nml", 2020, "www.amazon.de").scope[:2]
+('amazon.co.uk', 'amazon.de')
+>>> data.markets["amazon"].listing("ustr-nml", 2020, "amazon.com") is None
+True
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from os import PathLike
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from .errors import DataError, Location, NotoriousScreenError
+
+if TYPE_CHECKING:  # _yaml imports PyYAML (~30 ms): loading needs it, importing does not
+    from ._yaml import YamlList, YamlMap
+
+__all__ = [
+    "CONFIDENCES",
+    "KINDS",
+    "LISTS",
+    "STATUSES",
+    "Edition",
+    "EditionDiff",
+    "IncompleteEditionWarning",
+    "Listing",
+    "Market",
+    "MarketData",
+    "MarketLookupError",
+    "Owner",
+    "Source",
+    "check_kind",
+    "load_markets",
+]
+
+LISTS: tuple[str, ...] = ("ustr-nml", "eu-cpwl")
+LIST_LABELS: Mapping[str, str] = {"ustr-nml": "USTR NML", "eu-cpwl": "EU CPWL"}
+KINDS: tuple[str, ...] = (
+    "e-commerce",
+    "social-commerce",
+    "b2b",
+    "classifieds",
+    "cyberlocker",
+    "streaming",
+    "torrent",
+    "iptv",
+    "hosting",
+    "registrar",
+    "ad-network",
+    "piracy-as-a-service",
+    "stream-ripping",
+    "linking",
+    "forum",
+    "physical",
+    "other",
+    "unknown",
+)
+STATUSES: tuple[str, ...] = ("new", "continuing", "returning", "unknown")
+CONFIDENCES: tuple[str, ...] = ("high", "medium", "low")
+BASIS_KEYS: tuple[str, ...] = (
+    "market",
+    "name",
+    "names",
+    "hosts",
+    "alias_hosts",
+    "kind",
+    "country",
+    "city",
+    "owner",
+    "description",
+)
+
+_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
+_HOST = re.compile(r"(?=.{1,253}\Z)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}\Z")
+_LISTING_KEY = re.compile(r"(\S+) (\S+)\Z")
+
+
+class IncompleteEditionWarning(UserWarning):
+    """The chosen edition is only partly known: a market missing from it may still be listed."""
+
+
+class MarketLookupError(NotoriousScreenError, LookupError):
+    """An unknown list, edition year, market or owner was asked for (the CLI exits 1)."""
+
+
+# ---- records -----------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A document that supports listings or facts (``data/sources.yaml``)."""
+
+    id: str
+    title: str
+    url: str | None = None
+    supports: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """One appearance of a market on one edition of a list."""
+
+    list: str
+    year: int
+    status: str
+    listed_as: str
+    sources: tuple[str, ...]
+    scope: tuple[str, ...] = ()
+    confidence: str = "high"
+    notes: str | None = None
+
+    def covers(self, host: str | None) -> bool:
+        """Whether the listing covers ``host``; any host when the listing has no scope.
+
+        ``host=None`` (a name-only match) is covered too: the listing exists, but check
+        :attr:`scope` before saying the whole platform is listed.
+        """
+        if not self.scope or host is None:
+            return True
+        return _under_any(_clean_host(host), self.scope)
+
+
+@dataclass(frozen=True, slots=True)
+class Market:
+    """A platform or physical market; the same platform across years and lists is one Market."""
+
+    id: str
+    name: str
+    kind: str
+    physical: bool
+    country: str | None
+    city: str | None
+    owner: str | None
+    hosts: tuple[str, ...]
+    alias_hosts: tuple[str, ...]
+    names: tuple[str, ...]
+    listings: tuple[Listing, ...]
+    basis: Mapping[str, str] = field(default_factory=dict, hash=False)
+    confidence: str = "high"
+    description: str | None = None
+    sources: tuple[str, ...] = ()
+
+    def listing(self, list: str, year: int, host: str | None = None) -> Listing | None:
+        """The listing on that edition, or None; with ``host``, only if the listing covers it.
+
+        ``amazon.de`` is listed in 2020 through the scope of "Amazon's foreign domains";
+        ``amazon.com`` never is.
+        """
+        for item in self.listings:
+            if item.list == list and item.year == year:
+                return item if item.covers(host) else None
+        return None
+
+    def listed_years(self, list: str) -> tuple[int, ...]:
+        """Years of that list that name the market (whatever the scope), ascending."""
+        return tuple(sorted(item.year for item in self.listings if item.list == list))
+
+    @property
+    def all_hosts(self) -> tuple[str, ...]:
+        return self.hosts + self.alias_hosts
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """A parent company; ``hosts`` are corporate hosts that mean the owner, not a platform."""
+
+    id: str
+    name: str
+    names: tuple[str, ...]
+    hosts: tuple[str, ...]
+    platforms: tuple[str, ...]
+    basis: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Edition:
+    """One edition of a list, with official and captured (known in the data) counts."""
+
+    list: str
+    year: int
+    released: str | None
+    online_official: int | None
+    online_captured: int
+    physical_official: int | None
+    physical_captured: int
+    complete: bool
+    label: str
+    physical_countries: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def physical_complete(self) -> bool:
+        return (
+            self.physical_official is not None and self.physical_captured == self.physical_official
+        )
+
+    def coverage(self) -> str:
+        """'online 42/42, physical 14/35' (captured/official; '?' when the count is unknown)."""
+
+        def part(captured: int, official: int | None) -> str:
+            return f"{captured}/{official if official is not None else '?'}"
+
+        return (
+            f"online {part(self.online_captured, self.online_official)}, "
+            f"physical {part(self.physical_captured, self.physical_official)}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EditionDiff:
+    """Markets added, removed and continuing from ``old`` to ``new`` (online first, by name).
+
+    When an edition is incomplete, ``added``/``removed`` may reflect gaps in the data rather
+    than changes in the list: check :attr:`complete`.
+    """
+
+    old: Edition
+    new: Edition
+    added: tuple[Market, ...]
+    removed: tuple[Market, ...]
+    continuing: tuple[Market, ...]
+
+    @property
+    def complete(self) -> bool:
+        """True when both online lists are complete (physical lists never are in the data)."""
+        return self.old.complete and self.new.complete
+
+
+# ---- the data set ------------------------------------------------------------------------------
+class MarketData:
+    """The knowledge base: markets, owners, editions and sources, with queries over them.
+
+    Treat the mappings as read-only. Instances pickle (plain dicts inside).
+    """
+
+    __slots__ = (
+        "_by_edition",
+        "_host_index",
+        "_owner_host_index",
+        "_warned",
+        "editions",
+        "markets",
+        "owners",
+        "sources",
+    )
+
+    def __init__(
+        self,
+        *,
+        markets: Mapping[str, Market],
+        owners: Mapping[str, Owner],
+        editions: Iterable[Edition],
+        sources: Mapping[str, Source],
+    ) -> None:
+        self.markets: Mapping[str, Market] = dict(markets)
+        self.owners: Mapping[str, Owner] = dict(owners)
+        self.editions: tuple[Edition, ...] = tuple(sorted(editions, key=_edition_key))
+        self.sources: Mapping[str, Source] = dict(sources)
+        by_edition: dict[tuple[str, int], list[Market]] = {}
+        for market in sorted(self.markets.values(), key=_market_key):
+            for item in market.listings:
+                by_edition.setdefault((item.list, item.year), []).append(market)
+        self._by_edition = {k: tuple(v) for k, v in by_edition.items()}
+        self._host_index = {h: m.id for m in self.markets.values() for h in m.all_hosts}
+        self._owner_host_index = {h: o.id for o in self.owners.values() for h in o.hosts}
+        self._warned: set[tuple[str, int]] = set()
+
+    # -- editions
+    def editions_of(self, list: str) -> tuple[Edition, ...]:
+        """The editions of one list, oldest first."""
+        self._check_list(list)
+        return tuple(e for e in self.editions if e.list == list)
+
+    def edition(
+        self, list: str = "ustr-nml", year: int | None = None, *, warn: bool = True
+    ) -> Edition:
+        """One edition; ``year=None`` means the latest one whose online list is complete.
+
+        An incomplete edition (``Edition.complete`` is False) emits
+        :class:`IncompleteEditionWarning` once per edition and MarketData, unless
+        ``warn=False`` (for callers that report completeness themselves). For a list with no
+        complete edition, ``year=None`` picks the latest edition (and warns).
+        """
+        editions = self.editions_of(list)
+        if not editions:
+            raise MarketLookupError(f"the data has no {LIST_LABELS[list]} edition")
+        if year is None:
+            complete = [e for e in editions if e.complete]
+            chosen = (complete or list_(editions))[-1]
+        else:
+            found = [e for e in editions if e.year == year]
+            if not found:
+                years = ", ".join(str(e.year) for e in editions)
+                raise MarketLookupError(
+                    f"no {LIST_LABELS[list]} edition for {year}; known years: {years}"
+                )
+            chosen = found[0]
+        key = (chosen.list, chosen.year)
+        if warn and not chosen.complete and key not in self._warned:
+            self._warned.add(key)
+            warnings.warn(
+                IncompleteEditionWarning(
+                    f"{chosen.label} is incomplete in the data ({chosen.coverage()}): "
+                    "a market's absence from it proves nothing"
+                ),
+                stacklevel=2,
+            )
+        return chosen
+
+    # -- markets
+    def market(self, market_id: str) -> Market:
+        """The market with that id; :class:`MarketLookupError` (with a suggestion) otherwise."""
+        try:
+            return self.markets[market_id]
+        except KeyError:
+            raise MarketLookupError(
+                f"unknown market {market_id!r}{_did_you_mean(market_id, self.markets)}"
+            ) from None
+
+    def markets_in(
+        self,
+        edition: Edition,
+        *,
+        kind: str | None = None,
+        country: str | None = None,
+        owner: str | None = None,
+        physical: bool | None = None,
+    ) -> list[Market]:
+        """Markets the edition names (whatever the scope), online first, then by name.
+
+        ``country`` compares case-insensitively; ``owner`` is an owner id.
+        """
+        found = self._by_edition.get((edition.list, edition.year), ())
+        folded = country.casefold() if country is not None else None
+        return [
+            m
+            for m in found
+            if (kind is None or m.kind == kind)
+            and (folded is None or (m.country or "").casefold() == folded)
+            and (owner is None or m.owner == owner)
+            and (physical is None or m.physical == physical)
+        ]
+
+    def history(self, market_id: str) -> tuple[Listing, ...]:
+        """Every listing of a market: USTR editions first, then EU, each by year."""
+        return self.market(market_id).listings
+
+    def diff(self, old: Edition, new: Edition) -> EditionDiff:
+        """What changed from ``old`` to ``new`` (by market, so a heading rename is no change)."""
+        before = {m.id: m for m in self.markets_in(old)}
+        after = {m.id: m for m in self.markets_in(new)}
+        return EditionDiff(
+            old=old,
+            new=new,
+            added=tuple(m for i, m in after.items() if i not in before),
+            removed=tuple(m for i, m in before.items() if i not in after),
+            continuing=tuple(m for i, m in after.items() if i in before),
+        )
+
+    # -- owners
+    def owner_of(self, market: Market) -> Owner | None:
+        return self.owners.get(market.owner) if market.owner is not None else None
+
+    def find_owner(self, query: str) -> Owner:
+        """An owner by id or any of its names, ignoring case and punctuation.
+
+        >>> load_markets().find_owner("alibaba group").id
+        'alibaba'
+        """
+        key = _fold(query)
+        for owner in self.owners.values():
+            if key in {_fold(owner.id), _fold(owner.name), *(_fold(n) for n in owner.names)}:
+                return owner
+        raise MarketLookupError(
+            f"unknown owner {query!r}{_did_you_mean(query.casefold(), self.owners)}"
+            f" (known: {', '.join(sorted(self.owners))})"
+        )
+
+    # -- hosts
+    def host_index(self) -> Mapping[str, str]:
+        """Every market host (``hosts`` and ``alias_hosts``) -> market id."""
+        return self._host_index
+
+    def owner_host_index(self) -> Mapping[str, str]:
+        """Owner corporate hosts (``qq.com``, ``baidu.com``) -> owner id."""
+        return self._owner_host_index
+
+    def _check_list(self, list: str) -> None:
+        if list not in LISTS:
+            raise MarketLookupError(
+                f"unknown list {list!r}{_did_you_mean(list, LISTS)} (known: {', '.join(LISTS)})"
+            )
+
+
+def check_kind(kind: str) -> str:
+    """``kind`` if it is in :data:`KINDS`, else :class:`MarketLookupError` with a suggestion."""
+    if kind not in KINDS:
+        raise MarketLookupError(
+            f"unknown kind {kind!r}{_did_you_mean(kind, KINDS)} (known: {', '.join(KINDS)})"
+        )
+    return kind
+
+
+list_ = list  # the builtin, for methods whose parameter is called ``list`` like the field
+
+
+def _edition_key(e: Edition) -> tuple[int, int]:
+    return (LISTS.index(e.list), e.year)
+
+
+def _market_key(m: Market) -> tuple[bool, str]:
+    return (m.physical, m.name.casefold())
+
+
+def _fold(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    import difflib  # only error paths need it
+
+    close = difflib.get_close_matches(word, list_(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _clean_host(host: str) -> str:
+    return host.strip().rstrip(".").lower()
+
+
+def _under_any(host: str, parents: Iterable[str]) -> bool:
+    return any(host == p or host.endswith("." + p) for p in parents)
+
+
+# ---- loading -----------------------------------------------------------------------------------
+def load_markets(
+    path: str | PathLike[str] | None = None, *, sources: str | PathLike[str] | None = None
+) -> MarketData:
+    """Load and validate the knowledge base; the bundled data by default (parsed once, cached).
+
+    ``path`` is a markets YAML file; its sources file defaults to ``sources.yaml`` next to it.
+    Every problem is a :class:`DataError` reading ``file:line:column: message``.
+    """
+    if path is None and sources is None:
+        return _load_bundled()
+    if path is None:
+        raise ValueError("sources= needs path= (the markets file)")
+    markets_path = Path(path)
+    sources_path = Path(sources) if sources is not None else markets_path.with_name("sources.yaml")
+    return _load(_read(markets_path), str(path), _read(sources_path), str(sources or sources_path))
+
+
+@functools.lru_cache(maxsize=1)
+def _load_bundled() -> MarketData:
+    from importlib import resources
+
+    folder = resources.files("notorious_screen") / "data"
+    return _load(
+        (folder / "markets.yaml").read_bytes(),
+        "notorious_screen/data/markets.yaml",
+        (folder / "sources.yaml").read_bytes(),
+        "notorious_screen/data/sources.yaml",
+    )
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"cannot read file: {exc.strerror or exc}", Location(str(path))) from None
+
+
+def _load(
+    markets_raw: bytes, markets_name: str, sources_raw: bytes, sources_name: str
+) -> MarketData:
+    from ._yaml import load_yaml_bytes
+
+    sources = _parse_sources(load_yaml_bytes(sources_raw, sources_name), sources_name)
+    root = load_yaml_bytes(markets_raw, markets_name)
+    text = markets_raw.decode("utf-8", "replace").lstrip("\ufeff")
+    return _Parser(markets_name, text.splitlines(), sources).parse(root)
+
+
+def _parse_sources(root: Any, name: str) -> dict[str, Source]:
+    top = _mapping(root, Location(name, 1, 1), "sources file")
+    _keys(top, "sources file", required=("sources",), optional=())
+    block = _mapping(top["sources"], top.value_loc("sources"), "'sources'")
+    out: dict[str, Source] = {}
+    for sid, value in block.items():
+        if not _ID.match(sid):
+            raise DataError(
+                f"invalid source id {sid!r}: use lowercase letters, digits and hyphens",
+                block.key_loc(sid),
+            )
+        item = _mapping(value, block.value_loc(sid), f"source {sid!r}")
+        _keys(item, f"source {sid!r}", required=("title",), optional=("url", "supports"))
+        out[sid] = Source(
+            id=sid,
+            title=_text(item, "title"),
+            url=_opt_text(item, "url"),
+            supports=_opt_text(item, "supports"),
+        )
+    return out
+
+
+# The loader returns YamlMap/YamlList for every mapping/sequence, so dict/list checks suffice.
+def _mapping(value: Any, where: Location, what: str) -> YamlMap:
+    if not isinstance(value, dict):
+        raise DataError(f"{what} must be a mapping", where)
+    return cast("YamlMap", value)
+
+
+def _sequence(value: Any, where: Location, what: str) -> YamlList:
+    if not isinstance(value, list):
+        raise DataError(f"{what} must be a list", where)
+    return cast("YamlList", value)
+
+
+def _keys(m: YamlMap, what: str, *, required: Iterable[str], optional: Iterable[str]) -> None:
+    required = tuple(required)
+    allowed = (*required, *optional)
+    for key in m:
+        if key not in allowed:
+            raise DataError(
+                f"unknown key {key!r} in {what}{_did_you_mean(key, allowed)}", m.key_loc(key)
+            )
+    for key in required:
+        if key not in m:
+            raise DataError(f"{what} is missing key {key!r}", m.loc)
+
+
+def _text(m: YamlMap, key: str) -> str:
+    value = m[key]
+    if not isinstance(value, str) or not value.strip():
+        raise DataError(f"{key!r} must be a non-empty string", m.value_loc(key))
+    return value
+
+
+def _opt_text(m: YamlMap, key: str) -> str | None:
+    if m.get(key) is None:
+        return None
+    return _text(m, key)
+
+
+def _choice(m: YamlMap, key: str, choices: tuple[str, ...], what: str) -> str:
+    value = m[key]
+    if not isinstance(value, str) or value not in choices:
+        raise DataError(
+            f"unknown {what} {value!r}{_did_you_mean(str(value), choices)}"
+            f" (expected one of: {', '.join(choices)})",
+            m.value_loc(key),
+        )
+    return value
+
+
+def _count(m: YamlMap, key: str, *, optional: bool) -> int | None:
+    value = m.get(key)
+    if value is None and optional:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise DataError(f"{key!r} must be a count (an integer >= 0)", m.value_loc(key))
+    return value
+
+
+def _year(value: Any, where: Location) -> int:
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or not 1990 <= value <= 2100:
+        raise DataError(f"bad year {value!r}: expected a year such as 2021", where)
+    return value
+
+
+class _Parser:
+    """Validates markets.yaml into records; every error points at the offending text."""
+
+    def __init__(self, path: str, lines: list[str], sources: Mapping[str, Source]) -> None:
+        self.path = path
+        self.lines = lines
+        self.sources = sources
+        self.rows: dict[str, YamlMap] = {}
+
+    def parse(self, root: Any) -> MarketData:
+        top = _mapping(root, Location(self.path, 1, 1), "markets file")
+        _keys(top, "markets file", required=("schema", "editions", "markets"), optional=("owners",))
+        if top["schema"] != 1:
+            raise DataError(
+                f"unsupported schema {top['schema']!r}; this version reads schema 1",
+                top.value_loc("schema"),
+            )
+        editions = self._editions(top)
+        owner_rows = self._owners(top)
+        markets = self._markets(top, editions, owner_rows)
+        self._check_hosts(markets, owner_rows)
+        counted = self._check_counts(markets, editions)
+        owners = {
+            oid: Owner(
+                id=oid,
+                name=o.name,
+                names=o.names,
+                hosts=o.hosts,
+                platforms=tuple(m.id for m in markets.values() if m.owner == oid),
+                basis=o.basis,
+            )
+            for oid, (o, _) in owner_rows.items()
+        }
+        return MarketData(
+            markets=markets,
+            owners=owners,
+            editions=counted,
+            sources=self.sources,
+        )
+
+    # -- small helpers that need the file text
+    def _list(self, m: YamlMap, key: str, what: str) -> list[tuple[str, Location]]:
+        """A list of strings, or (for source ids) one space-separated string; with locations."""
+        value = m.get(key)
+        if value is None:
+            return []
+        if isinstance(value, str):
+            return self._split(value, m.value_loc(key))
+        value = _sequence(value, m.value_loc(key), f"{what} (a list of strings)")
+        out = []
+        for i, item in enumerate(value):
+            if not isinstance(item, str) or not item.strip():
+                raise DataError(f"{what} must be a list of strings", value.item_loc(i))
+            out.append((item, value.item_loc(i)))
+        return out
+
+    def _split(self, value: str, where: Location) -> list[tuple[str, Location]]:
+        """Words of a one-line scalar, each located at its own column when that is knowable."""
+        line = self.lines[where.line - 1] if 0 < where.line <= len(self.lines) else ""
+        start = where.column - 1
+        if line[start : start + 1] in ("'", '"'):
+            start += 1
+        exact = line[start : start + len(value)] == value
+        return [
+            (
+                word.group(),
+                Location(where.path, where.line, start + word.start() + 1) if exact else where,
+            )
+            for word in re.finditer(r"\S+", value)
+        ]
+
+    def _source_ids(self, m: YamlMap, key: str, what: str) -> tuple[str, ...]:
+        ids = self._list(m, key, what)
+        for sid, where in ids:
+            if sid not in self.sources:
+                raise DataError(f"unknown source {sid!r}{_did_you_mean(sid, self.sources)}", where)
+        return tuple(sid for sid, _ in ids)
+
+    # -- sections
+    def _editions(self, top: YamlMap) -> dict[tuple[str, int], tuple[Edition, YamlMap]]:
+        rows = _sequence(top["editions"], top.value_loc("editions"), "'editions'")
+        out: dict[tuple[str, int], tuple[Edition, YamlMap]] = {}
+        for i, row in enumerate(rows):
+            e = _mapping(row, rows.item_loc(i), "an edition")
+            _keys(
+                e,
+                "edition",
+                required=("list", "year", "complete"),
+                optional=(
+                    "label",
+                    "released",
+                    "online_official",
+                    "online_captured",
+                    "physical_official",
+                    "physical_captured",
+                    "physical_countries",
+                    "sources",
+                    "notes",
+                ),
+            )
+            lst = _choice(e, "list", LISTS, "list")
+            year = _year(e["year"], e.value_loc("year"))
+            if (lst, year) in out:
+                first = out[(lst, year)][1].loc.line
+                raise DataError(
+                    f"duplicate edition {lst} {year} (first defined at line {first})", e.loc
+                )
+            if not isinstance(e["complete"], bool):
+                raise DataError("'complete' must be true or false", e.value_loc("complete"))
+            released = e.get("released")
+            if released is not None and not isinstance(released, str):
+                raise DataError("'released' must be a quoted date string", e.value_loc("released"))
+            edition = Edition(
+                list=lst,
+                year=year,
+                released=released,
+                online_official=_count(e, "online_official", optional=True),
+                online_captured=_count(e, "online_captured", optional=True) or 0,
+                physical_official=_count(e, "physical_official", optional=True),
+                physical_captured=_count(e, "physical_captured", optional=True) or 0,
+                complete=e["complete"],
+                label=_opt_text(e, "label") or f"{LIST_LABELS[lst]} {year}",
+                physical_countries=tuple(
+                    s for s, _ in self._list(e, "physical_countries", "'physical_countries'")
+                ),
+                sources=self._source_ids(e, "sources", "'sources'"),
+                notes=tuple(s for s, _ in self._list(e, "notes", "'notes'")),
+            )
+            out[(lst, year)] = (edition, e)
+        return out
+
+    def _owners(self, top: YamlMap) -> dict[str, tuple[Owner, YamlMap]]:
+        out: dict[str, tuple[Owner, YamlMap]] = {}
+        if top.get("owners") is None:
+            return out
+        rows = _sequence(top["owners"], top.value_loc("owners"), "'owners'")
+        for i, row in enumerate(rows):
+            o = _mapping(row, rows.item_loc(i), "an owner")
+            _keys(o, "owner", required=("id", "name"), optional=("names", "hosts", "basis"))
+            oid = self._id(o, "owner")
+            if oid in out:
+                first = out[oid][1].value_loc("id").line
+                raise DataError(
+                    f"duplicate owner id {oid!r} (first defined at line {first})", o.value_loc("id")
+                )
+            out[oid] = (
+                Owner(
+                    id=oid,
+                    name=_text(o, "name"),
+                    names=tuple(s for s, _ in self._list(o, "names", "'names'")),
+                    hosts=self._hosts(o, "hosts"),
+                    platforms=(),
+                    basis=_opt_text(o, "basis"),
+                ),
+                o,
+            )
+        return out
+
+    def _id(self, m: YamlMap, what: str) -> str:
+        value = m["id"]
+        if not isinstance(value, str) or not _ID.match(value):
+            raise DataError(
+                f"invalid {what} id {value!r}: use lowercase letters, digits and hyphens",
+                m.value_loc("id"),
+            )
+        return value
+
+    def _hosts(self, m: YamlMap, key: str) -> tuple[str, ...]:
+        hosts = self._list(m, key, f"{key!r}")
+        for host, where in hosts:
+            if not _HOST.match(host):
+                raise DataError(
+                    f"invalid host {host!r}: write a lowercase ASCII host name without scheme, "
+                    "path or wildcard ('*.v.weidian.com' is written 'v.weidian.com')",
+                    where,
+                )
+        return tuple(h for h, _ in hosts)
+
+    def _markets(
+        self,
+        top: YamlMap,
+        editions: Mapping[tuple[str, int], tuple[Edition, YamlMap]],
+        owners: Mapping[str, tuple[Owner, YamlMap]],
+    ) -> dict[str, Market]:
+        rows = _sequence(top["markets"], top.value_loc("markets"), "'markets'")
+        out: dict[str, Market] = {}
+        first_line: dict[str, int] = {}
+        for i, row in enumerate(rows):
+            m = _mapping(row, rows.item_loc(i), "a market")
+            _keys(
+                m,
+                "market",
+                required=("id", "name", "kind"),
+                optional=(
+                    "country",
+                    "city",
+                    "owner",
+                    "hosts",
+                    "alias_hosts",
+                    "names",
+                    "description",
+                    "confidence",
+                    "basis",
+                    "sources",
+                    "listings",
+                ),
+            )
+            mid = self._id(m, "market")
+            if mid in out:
+                raise DataError(
+                    f"duplicate market id {mid!r} (first defined at line {first_line[mid]})",
+                    m.value_loc("id"),
+                )
+            first_line[mid] = m.value_loc("id").line
+            self.rows[mid] = m
+            kind = _choice(m, "kind", KINDS, "kind")
+            owner = _opt_text(m, "owner")
+            if owner is not None and owner not in owners:
+                raise DataError(
+                    f"unknown owner {owner!r}{_did_you_mean(owner, owners)}", m.value_loc("owner")
+                )
+            hosts = self._hosts(m, "hosts")
+            alias_hosts = self._hosts(m, "alias_hosts")
+            name = _text(m, "name")
+            names = (name, *(s for s, _ in self._list(m, "names", "'names'") if s != name))
+            listings = self._listings(m, mid, name, hosts + alias_hosts, editions)
+            out[mid] = Market(
+                id=mid,
+                name=name,
+                kind=kind,
+                physical=kind == "physical",
+                country=_opt_text(m, "country"),
+                city=_opt_text(m, "city"),
+                owner=owner,
+                hosts=hosts,
+                alias_hosts=alias_hosts,
+                names=names,
+                listings=listings,
+                basis=self._basis(m),
+                confidence=_choice(m, "confidence", CONFIDENCES, "confidence")
+                if "confidence" in m
+                else "high",
+                description=_opt_text(m, "description"),
+                sources=self._source_ids(m, "sources", "'sources'"),
+            )
+        return out
+
+    def _basis(self, m: YamlMap) -> dict[str, str]:
+        if m.get("basis") is None:
+            return {}
+        b = _mapping(m["basis"], m.value_loc("basis"), "'basis'")
+        _keys(b, "basis", required=(), optional=BASIS_KEYS)
+        return {k: _text(b, k) for k in b}
+
+    def _listings(
+        self,
+        m: YamlMap,
+        mid: str,
+        market_name: str,
+        market_hosts: tuple[str, ...],
+        editions: Mapping[tuple[str, int], tuple[Edition, YamlMap]],
+    ) -> tuple[Listing, ...]:
+        if m.get("listings") is None:
+            return ()
+        block = _mapping(m["listings"], m.value_loc("listings"), "'listings'")
+        out: list[Listing] = []
+        for key, value in block.items():
+            where = block.key_loc(key)
+            lst, year = self._listing_key(key, where, editions)
+            x = _mapping(value, block.value_loc(key), f"listing {key!r}")
+            _keys(
+                x,
+                f"listing {key!r}",
+                required=("status",),
+                optional=("listed_as", "sources", "scope", "confidence", "notes"),
+            )
+            if not self._list(x, "sources", "'sources'"):
+                raise DataError(
+                    f"listing {key!r} of market {mid!r} has no sources",
+                    x.value_loc("sources") if "sources" in x else x.loc,
+                )
+            scope = self._hosts(x, "scope")
+            for host, host_loc in self._list(x, "scope", "'scope'"):
+                if not _under_any(host, market_hosts):
+                    raise DataError(
+                        f"scope host {host!r} is not a host of market {mid!r}", host_loc
+                    )
+            out.append(
+                Listing(
+                    list=lst,
+                    year=year,
+                    status=_choice(x, "status", STATUSES, "status"),
+                    listed_as=_text(x, "listed_as") if "listed_as" in x else market_name,
+                    sources=self._source_ids(x, "sources", "'sources'"),
+                    scope=scope,
+                    confidence=_choice(x, "confidence", CONFIDENCES, "confidence")
+                    if "confidence" in x
+                    else "high",
+                    notes=_opt_text(x, "notes"),
+                )
+            )
+        return tuple(sorted(out, key=lambda item: (LISTS.index(item.list), item.year)))
+
+    def _listing_key(
+        self,
+        key: str,
+        where: Location,
+        editions: Mapping[tuple[str, int], tuple[Edition, YamlMap]],
+    ) -> tuple[str, int]:
+        """``"ustr-nml 2021"`` -> ("ustr-nml", 2021), located at the bad word when it is bad."""
+        match = _LISTING_KEY.match(key)
+        if match is None:
+            raise DataError(
+                f"listing key {key!r} must read '<list> <year>', e.g. 'ustr-nml 2021'", where
+            )
+        (lst, lst_loc), (year_text, year_loc) = self._split(key, where)
+        if lst not in LISTS:
+            raise DataError(
+                f"unknown list {lst!r}{_did_you_mean(lst, LISTS)} (expected one of: "
+                f"{', '.join(LISTS)})",
+                lst_loc,
+            )
+        year = _year(year_text, year_loc)
+        if (lst, year) not in editions:
+            known = ", ".join(str(y) for (li, y) in sorted(editions) if li == lst)
+            raise DataError(f"no {lst} edition for {year} in 'editions' (known: {known})", year_loc)
+        return lst, year
+
+    def _check_hosts(
+        self, markets: Mapping[str, Market], owners: Mapping[str, tuple[Owner, YamlMap]]
+    ) -> None:
+        """A host belongs to one market (or one owner): a second claim is an error."""
+        claimed: dict[str, tuple[str, Location]] = {}
+        for mid, market in markets.items():
+            row = self.rows[mid]
+            for key in ("hosts", "alias_hosts"):
+                for host, where in self._list(row, key, key):
+                    if host in claimed:
+                        other, first = claimed[host]
+                        raise DataError(
+                            f"host {host!r} is already claimed by market {other!r} "
+                            f"(line {first.line})",
+                            where,
+                        )
+                    claimed[host] = (market.id, where)
+        for oid, (_, row) in owners.items():
+            for host, where in self._list(row, "hosts", "hosts"):
+                if host in claimed:
+                    other, first = claimed[host]
+                    raise DataError(
+                        f"owner host {host!r} is already claimed by {other!r} (line {first.line})",
+                        where,
+                    )
+                claimed[host] = (f"owner {oid}", where)
+
+    def _check_counts(
+        self,
+        markets: Mapping[str, Market],
+        editions: Mapping[tuple[str, int], tuple[Edition, YamlMap]],
+    ) -> list[Edition]:
+        """Captured counts come from the listings; stated ones must agree, complete must hold."""
+        out = []
+        for (lst, year), (edition, row) in editions.items():
+            online = sum(
+                1 for m in markets.values() if not m.physical and m.listing(lst, year) is not None
+            )
+            physical = sum(
+                1 for m in markets.values() if m.physical and m.listing(lst, year) is not None
+            )
+            for key, have in (("online_captured", online), ("physical_captured", physical)):
+                stated = row.get(key)
+                if stated is not None and stated != have:
+                    raise DataError(
+                        f"{key} is {stated} but {have} markets list {edition.label}",
+                        row.value_loc(key),
+                    )
+            if edition.complete and edition.online_official != online:
+                raise DataError(
+                    f"{edition.label} is marked complete but {online} of "
+                    f"{edition.online_official} online markets are listed",
+                    row.value_loc("complete"),
+                )
+            out.append(replace(edition, online_captured=online, physical_captured=physical))
+        return out
