@@ -21,13 +21,227 @@ EXIT_FAIL_ON = 3
 
 
 # ---- markets (owner: data developer) -------------------------------------------------------
+# Imported here, not at the top, to keep this block self-contained; importing markets parses
+# nothing (the data loads on first use).
+from .markets import Edition, Market, MarketData, Owner  # noqa: E402
+
+_Row = dict[str, object]
+
+
 def _add_markets(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("markets", help="list the markets of a watch-list edition")
+    p = sub.add_parser(
+        "markets",
+        help="list the markets of a watch-list edition, or what changed between two",
+        description="List the markets one edition of a watch list names (default: the latest "
+        "USTR edition whose online list is complete) with kind, country and owner, and say how "
+        "complete the edition is in the data; with --diff Y0, what changed since year Y0.",
+    )
+    p.add_argument(
+        "--list",
+        dest="watch_list",
+        default="ustr-nml",
+        metavar="LIST",
+        help="ustr-nml (USTR Notorious Markets List, default) or eu-cpwl (EU Counterfeit and "
+        "Piracy Watch List)",
+    )
+    p.add_argument("--year", type=int, default=None, metavar="Y", help="edition year")
+    p.add_argument("--diff", type=int, default=None, metavar="Y0", help="compare with year Y0")
+    p.add_argument("--owner", default=None, metavar="NAME", help="only this owner's platforms")
+    p.add_argument("--kind", default=None, metavar="K", help="only this kind (e.g. e-commerce)")
+    p.add_argument("--country", default=None, metavar="C", help="only this country")
+    side = p.add_mutually_exclusive_group()
+    side.add_argument("--online", action="store_true", help="only online markets")
+    side.add_argument("--physical", action="store_true", help="only physical markets")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument("--data", default=None, metavar="FILE", help="markets YAML file to use instead")
     p.set_defaults(func=_cmd_markets)
 
 
 def _cmd_markets(args: argparse.Namespace) -> int:
-    raise NotImplementedError
+    from .markets import check_kind, load_markets
+
+    data = load_markets(args.data)
+    data.editions_of(args.watch_list)  # an unknown list raises MarketLookupError (exit 1)
+    if args.kind is not None:
+        check_kind(args.kind)
+    owner = data.find_owner(args.owner) if args.owner is not None else None
+    new = data.edition(args.watch_list, args.year, warn=False)
+    old = data.edition(args.watch_list, args.diff, warn=False) if args.diff is not None else None
+    physical = True if args.physical else False if args.online else None
+    if owner is not None and physical is None:
+        physical = False  # owners own platforms; no physical market has one
+
+    def keep(m: Market) -> bool:
+        country = args.country.casefold() if args.country else None
+        return (
+            (args.kind is None or m.kind == args.kind)
+            and (country is None or (m.country or "").casefold() == country)
+            and (owner is None or m.owner == owner.id)
+            and (physical is None or m.physical == physical)
+        )
+
+    if old is None:
+        markets = [m for m in data.markets_in(new) if keep(m)]
+        rows = [_market_row(data, m, new) for m in markets]
+        if args.format == "table":
+            sys.stdout.write(_markets_table(data, new, rows, physical, owner))
+    else:
+        diff = data.diff(old, new)
+        groups = (("added", diff.added), ("removed", diff.removed), ("continuing", diff.continuing))
+        rows = [
+            {"change": change, **_market_row(data, m, None)}
+            for change, group in groups
+            for m in group
+            if keep(m)
+        ]
+        if args.format == "table":
+            sys.stdout.write(_diff_table(old, new, rows, physical))
+    if args.format == "json":
+        import json
+
+        if old is None:
+            doc: dict[str, object] = {"edition": _edition_json(new), "markets": rows}
+        else:
+            doc = {"old": _edition_json(old), "new": _edition_json(new)}
+            doc["complete"] = old.complete and new.complete
+            for change in ("added", "removed", "continuing"):
+                doc[change] = [r for r in rows if r["change"] == change]
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+    elif args.format == "csv":
+        _write_csv(rows)
+    for edition in (old, new):
+        if edition is not None and not edition.complete:
+            note = (
+                f"{edition.label} is incomplete in the data ({edition.coverage()}): "
+                "a market's absence from it proves nothing"
+            )
+            if args.format == "table":
+                sys.stdout.write(f"\nnote: {note}\n")
+            else:
+                print(f"notorious-screen: note: {note}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _markets_table(
+    data: MarketData, edition: Edition, rows: list[_Row], physical: bool | None, owner: Owner | None
+) -> str:
+    out = [_edition_header(edition)]
+    for side in (False, True):
+        if physical is not None and physical is not side:
+            continue
+        part = [r for r in rows if r["physical"] is side]
+        official = edition.physical_official if side else edition.online_official
+        known = f"{len(part)} of {official}" if official is not None else str(len(part))
+        out.append(f"\n{'Physical' if side else 'Online'} markets ({known} known to the data)")
+        cols = ["id", "name", "kind", "country", "owner_name", "status", "confidence"]
+        if side:
+            cols = ["id", "name", "city", "country", "status", "confidence"]
+        out.append(_table(cols, part) if part else "(none)")
+    if edition.physical_countries and physical is not False:
+        out.append(f"\nPhysical-market country sections: {', '.join(edition.physical_countries)}")
+    if owner is not None:
+        listed = {r["id"] for r in rows}
+        others = [data.markets[i].name for i in owner.platforms if i not in listed]
+        if others:
+            how = "not listed" if edition.complete else "not known to be listed"
+            out.append(f"\n{owner.name}: {how} in {edition.label}: {', '.join(others)}")
+    return "\n".join(out) + "\n"
+
+
+def _diff_table(old: Edition, new: Edition, rows: list[_Row], physical: bool | None) -> str:
+    counts = ", ".join(
+        f"{c} {sum(1 for r in rows if r['change'] == c)}"
+        for c in ("added", "removed", "continuing")
+    )
+    out = [
+        f"{old.label} -> {new.label}",
+        _edition_header(old),
+        _edition_header(new),
+        f"\nChanges ({counts})",
+        _table(["change", "id", "name", "kind", "country", "owner_name"], rows)
+        if rows
+        else "(none)",
+    ]
+    if physical is not False:
+        out.append(
+            "\nPhysical lists are partial in the data: a physical market added or removed may "
+            "only be a gap."
+        )
+    return "\n".join(out) + "\n"
+
+
+def _edition_header(edition: Edition) -> str:
+    def part(captured: int, official: int | None) -> str:
+        return f"{captured}/{official if official is not None else '?'}"
+
+    released = f"released {edition.released}" if edition.released else "release date unknown"
+    online = "complete" if edition.complete else "partial: absence proves nothing"
+    physical = "complete" if edition.physical_complete else "partial"
+    return (
+        f"{edition.label} ({released}): "
+        f"online {part(edition.online_captured, edition.online_official)} captured ({online}), "
+        f"physical {part(edition.physical_captured, edition.physical_official)} captured "
+        f"({physical})"
+    )
+
+
+def _edition_json(edition: Edition) -> _Row:
+    return {
+        "list": edition.list,
+        "year": edition.year,
+        "label": edition.label,
+        "released": edition.released,
+        "complete": edition.complete,
+        "online_official": edition.online_official,
+        "online_captured": edition.online_captured,
+        "physical_official": edition.physical_official,
+        "physical_captured": edition.physical_captured,
+    }
+
+
+def _market_row(data: MarketData, market: Market, edition: Edition | None) -> _Row:
+    owner = data.owner_of(market)
+    row: _Row = {
+        "id": market.id,
+        "name": market.name,
+        "kind": market.kind,
+        "physical": market.physical,
+        "country": market.country,
+        "city": market.city,
+        "owner": market.owner,
+        "owner_name": owner.name if owner else None,
+    }
+    listing = market.listing(edition.list, edition.year) if edition is not None else None
+    if listing is not None:
+        row["status"] = listing.status
+        row["listed_as"] = listing.listed_as
+        row["confidence"] = listing.confidence
+        row["scope"] = list(listing.scope)
+    return row
+
+
+def _write_csv(rows: list[_Row]) -> None:
+    import csv
+
+    if not rows:
+        return
+    writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {k: " ".join(map(str, v)) if isinstance(v, list) else v for k, v in row.items()}
+        )
+
+
+def _table(columns: list[str], rows: list[_Row]) -> str:
+    """Plain aligned text: upper-case headers, '-' for empty cells, no trailing spaces."""
+    head = [c.removesuffix("_name").upper() for c in columns]
+    body = [["-" if r.get(c) in (None, "") else str(r[c]) for c in columns] for r in rows]
+    widths = [max(len(line[i]) for line in [head, *body]) for i in range(len(columns))]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
+        for line in [head, *body]
+    )
 
 
 # ---- end markets ---------------------------------------------------------------------------
