@@ -41,6 +41,7 @@ __all__ = [
     "GENERIC_LABELS",
     "MIN_COMBO_LEN",
     "MIN_EDIT_LEN",
+    "WORD_LABELS",
     "Candidate",
     "Target",
     "Variant",
@@ -112,6 +113,10 @@ MIN_EDIT_LEN = 5
 MIN_COMBO_LEN = 5
 #: Embedded anywhere (not only next to a hyphen, digit or affix word) from this length on.
 MIN_FREE_COMBO_LEN = 8
+#: A coined label (not in WORD_LABELS) this long may start or end a label with any word of at
+#: least MIN_FREE_AFFIX letters glued to it ("avitokids" no, "dhgatebeauty" yes).
+MIN_FREE_EDGE_LEN = 6
+MIN_FREE_AFFIX = 3
 
 #: Target labels that are ordinary words: a typo or a combination of them says nothing.
 GENERIC_LABELS = _words(
@@ -121,6 +126,16 @@ GENERIC_LABELS = _words(
     square central pacific silk golden star king queen royal club centre center plaza trade
     zone book books file files share link links stream streams torrent torrents download
     downloads search pirate bay cinema film films series anime sport sports iptv host hosting
+    """
+)
+
+#: Target labels that are dictionary words or common names: they keep typo and TLD-swap
+#: matching, but are found inside a longer label only next to a hyphen, digit or affix word,
+#: because real sites glue them to other words ("amazonwatch.org" is an NGO).
+WORD_LABELS = _words(
+    """
+    amazon apple target shell orange delta united alibaba avito carousel carousell temu
+    wish joom vinted etsy ebay indeed monster
     """
 )
 
@@ -148,6 +163,7 @@ AFFIX_WORDS = _words(
     """
 )
 
+_COMMON_WORDS = AFFIX_WORDS | GENERIC_LABELS
 _VOWELS = frozenset("aeiou")
 
 # dnstwist's keyboard layouts (qwerty, qwertz, azerty): a key and its neighbours.
@@ -230,11 +246,14 @@ class VariantIndex:
     """Precomputed lookalike indexes over a set of target hosts.
 
     ``targets`` are already split (the caller owns the public-suffix list); ``generic`` adds
-    labels to ``GENERIC_LABELS``.
+    labels to ``GENERIC_LABELS`` and ``words`` to ``WORD_LABELS``.
     """
 
-    def __init__(self, targets: Iterable[Target], *, generic: Iterable[str] = ()) -> None:
+    def __init__(
+        self, targets: Iterable[Target], *, generic: Iterable[str] = (), words: Iterable[str] = ()
+    ) -> None:
         self._generic = GENERIC_LABELS | frozenset(g.lower() for g in generic)
+        self._word_labels = WORD_LABELS | frozenset(w.lower() for w in words)
         by_label: dict[str, list[Target]] = {}
         registrables: set[str] = set()
         hosts: set[str] = set()
@@ -304,16 +323,16 @@ class VariantIndex:
         folded = skeleton(cand.label)
         raw = cand.label.lower()
         homograph = folded != raw
-        found = (
-            self._same_label(cand, folded, homograph)
-            or self._glyph(cand, folded, homograph)
-            or self._edit(cand, folded, homograph)
-            or self._hyphen_plural(cand, folded, homograph)
-            or self._dot_insertion(cand, folded)
-            or self._combo(cand, folded)
-            or self._subdomain_abuse(cand)
-        )
-        return found
+        found = self._same_label(cand, folded, homograph) or self._dot_insertion(cand, folded)
+        if found is None and folded not in _COMMON_WORDS:
+            # A label that is itself a common word ("mall", "shop") is a site of its own,
+            # not a typo of a brand one edit away.
+            found = (
+                self._edit(cand, folded, homograph)
+                or self._glyph(cand, folded, homograph)
+                or self._hyphen_plural(cand, folded, homograph)
+            )
+        return found or self._combo(cand, folded) or self._subdomain_abuse(cand)
 
     # ---- steps -------------------------------------------------------------------------
     def _pick(self, label: str, cand: Candidate) -> Target:
@@ -453,7 +472,14 @@ class VariantIndex:
 
     def _combo_ok(self, text: str, label: str, start: int) -> bool:
         left, right = text[:start], text[start + len(label) :]
-        if len(label) >= MIN_FREE_COMBO_LEN:
+        if len(label) >= MIN_FREE_COMBO_LEN and label not in self._word_labels:
+            return True
+        if (
+            len(label) >= MIN_FREE_EDGE_LEN
+            and label not in self._word_labels
+            and (not left or not right)
+            and len(left or right) >= MIN_FREE_AFFIX
+        ):
             return True
         for part, bounded in ((left, not left or left[-1] in "-0123456789"),
                               (right, not right or right[0] in "-0123456789")):  # fmt: skip

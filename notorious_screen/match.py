@@ -407,6 +407,16 @@ class Matcher:
             url = normalize_host(host)
             if url.domain_label:
                 label_owner.setdefault(url.domain_label, oid)
+        registrable_owner: dict[str, tuple[str, str]] = {}
+        for host, mid in sorted((*primary.items(), *alias.items())):
+            reg = normalize_host(host).registrable_domain
+            if reg:
+                registrable_owner.setdefault(reg, ("market", mid))
+        for host, oid in sorted(owner_hosts.items()):
+            reg = normalize_host(host).registrable_domain
+            if reg:
+                registrable_owner.setdefault(reg, ("owner", oid))
+        self._registrable_owner = registrable_owner
         self._label_markets = label_markets
         self._label_owner = label_owner
         self._index = index
@@ -541,6 +551,12 @@ class Matcher:
         if variant is None:
             return None
         resolved = self._resolve_host(variant.imitates)
+        if resolved is None:
+            # imitates a registrable domain only known through a subdomain (k.youshop10.com)
+            reg = normalize_host(variant.imitates).registrable_domain
+            fallback = self._registrable_owner.get(reg or "")
+            if fallback is not None:
+                resolved = (fallback[0], fallback[1], MatchKind.VARIANT)
         market: Market | None = None
         owner: Owner | None = None
         if resolved is not None:

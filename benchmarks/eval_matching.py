@@ -1,0 +1,512 @@
+"""Precision/recall of the matcher on labelled lookalikes and real unrelated domains.
+
+    python benchmarks/eval_matching.py --generate  # rebuild tests/data/match/positives.tsv
+    python benchmarks/eval_matching.py             # evaluate; write benchmarks/matching_report.md
+
+Positives: every registrable domain of a *listed* e-commerce, social-commerce, B2B or classifieds
+market (hosts and alias hosts), fuzzed offline with dnstwist's ``Fuzzer`` (no DNS), each
+permutation labelled with the dnstwist fuzzer and the class(es) it maps to. Negatives:
+``tests/data/match/negatives.txt``, real well-known domains that are not markets. A positive is
+recognised when the matcher names its market (or that market's owner); a negative is a false
+positive when the matcher names any market or owner.
+
+Exclusions (applied when generating, counted in the report): targets whose label is too short or
+generic for lookalike matching (``tb.cn``, ``shp.ee``, ``qq.com``); permutations that are
+themselves a listed or owner host, a negative or a legitimate-list domain; dnstwist ``subdomain``
+(dot-insertion) permutations whose registrable part is a real domain on those lists
+(``ali.express.com`` belongs to express.com); permutations dnstwist drops as invalid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+import statistics
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.append(str(REPO))  # PYTHONPATH (e.g. an installed wheel) wins
+
+DATA = REPO / "tests" / "data" / "match"
+POSITIVES = DATA / "positives.tsv"
+NEGATIVES = DATA / "negatives.txt"
+REPORT = REPO / "benchmarks" / "matching_report.md"
+
+#: market kinds whose hosts make the positive set ("listed e-commerce hosts")
+COMMERCE_KINDS = frozenset({"e-commerce", "social-commerce", "b2b", "classifieds"})
+
+#: dnstwist fuzzer -> the classes that correctly describe its output. Several fuzzers overlap:
+#: a bit flip can also be an adjacent key or a vowel swap, an inserted "s" is a plural, a
+#: doubled letter is a repetition; any of the listed classes is a correct description.
+FUZZER_CLASSES: dict[str, tuple[str, ...]] = {
+    "addition": ("insertion", "repetition", "plural"),
+    "bitsquatting": ("bitsquatting", "replacement", "vowel-swap", "homoglyph"),
+    "cyrillic": ("homograph",),
+    "homoglyph": ("homoglyph", "homograph"),
+    "hyphenation": ("hyphenation",),
+    "insertion": ("insertion", "repetition", "plural"),
+    "omission": ("omission",),
+    "plural": ("plural", "insertion", "repetition"),
+    "repetition": ("repetition",),
+    "replacement": ("replacement", "homoglyph", "vowel-swap", "bitsquatting"),
+    "subdomain": ("dot-insertion",),
+    "transposition": ("transposition",),
+    "vowel-swap": ("vowel-swap",),
+    "dictionary": ("combosquatting",),
+    "tld-swap": ("tld-swap",),
+    "various": ("combosquatting", "tld-swap", "dot-insertion", "hyphenation", "plural"),
+}
+
+#: Words for dnstwist's dictionary fuzzer (combosquatting). Deliberately not the matcher's
+#: AFFIX_WORDS list: about a third of them are not in it, so the concatenated forms test the
+#: free-embedding rule and the hyphen-boundary rule, not a lookup of our own list.
+DICTIONARY = [
+    "shop",
+    "store",
+    "official",
+    "online",
+    "outlet",
+    "login",
+    "secure",
+    "account",
+    "support",
+    "deals",
+    "sale",
+    "buy",
+    "cheap",
+    "global",
+    "mall",
+    "app",
+    "pay",
+    "verify",
+    "help",
+    "discount",
+    "promo",
+    "vip",
+    "world",
+    "direct",
+    "best",
+    "center",
+    "my",
+    "get",
+    "now",
+    "express",
+    "fashion",
+    "kids",
+    "phone",
+    "beauty",
+    "trend",
+    "home",
+    "style",
+    "gadget",
+    "365",
+    "24",
+    "2024",
+    "club",
+]
+
+#: TLDs for dnstwist's tld-swap fuzzer: popular generic and country TLDs.
+TLDS = [
+    "com",
+    "net",
+    "org",
+    "info",
+    "biz",
+    "shop",
+    "store",
+    "online",
+    "site",
+    "xyz",
+    "top",
+    "club",
+    "vip",
+    "app",
+    "io",
+    "co",
+    "cn",
+    "ru",
+    "de",
+    "uk",
+    "us",
+    "in",
+    "br",
+    "mx",
+    "es",
+    "fr",
+    "it",
+    "jp",
+    "kr",
+    "id",
+    "ph",
+    "vn",
+    "sg",
+    "my",
+]
+
+#: How many permutations per (target label, fuzzer) go into the committed set (seeded sample).
+PER_FUZZER = 40
+SEED = 20240601
+
+
+def _load_matcher(legitimate: Iterable[str] | None = None):  # type: ignore[no-untyped-def]
+    from notorious_screen.match import Matcher
+
+    return Matcher(legitimate=legitimate)
+
+
+def read_negatives() -> list[str]:
+    out: list[str] = []
+    seen: set[str] = set()
+    for line in NEGATIVES.read_text(encoding="utf-8").splitlines():
+        entry = line.split("#", 1)[0].strip().lower()
+        if entry and entry not in seen:
+            seen.add(entry)
+            out.append(entry)
+    return out
+
+
+def read_positives() -> list[dict[str, str]]:
+    lines = POSITIVES.read_text(encoding="utf-8").splitlines()
+    return list(csv.DictReader((ln for ln in lines if not ln.startswith("#")), delimiter="\t"))
+
+
+# ---- generation ---------------------------------------------------------------------------------
+def generate() -> int:
+    from dnstwist import Fuzzer  # test dependency only
+
+    from notorious_screen.match import bundled_legitimate
+    from notorious_screen.normalize import normalize_host
+
+    matcher = _load_matcher()
+    data = matcher.data
+    index = matcher.detector.index
+    known_hosts = set(data.host_index()) | set(data.owner_host_index())
+    known_registrables = {normalize_host(h).registrable_domain for h in known_hosts}
+    blocked = set(read_negatives()) | set(bundled_legitimate())
+    targets: dict[str, str] = {}  # registrable -> market id
+    skipped: Counter[str] = Counter()
+    for market in sorted(data.markets.values(), key=lambda m: m.id):
+        if market.kind not in COMMERCE_KINDS or not market.listings:
+            continue
+        for host in (*market.hosts, *market.alias_hosts):
+            url = normalize_host(host)
+            reg = url.registrable_domain
+            if reg is None or url.domain_label is None:
+                continue
+            if reg in data.owner_host_index():
+                skipped[f"{reg} (owner corporate domain, label fuzzed would be the owner's)"] += 1
+                continue
+            if not index.is_distinctive(url.domain_label):
+                skipped[f"{reg} (label too short or generic for lookalike matching)"] += 1
+                continue
+            targets.setdefault(reg, market.id)
+    rng = random.Random(SEED)
+    rows: list[tuple[str, str, str, str, str]] = []
+    excluded: Counter[str] = Counter()
+    by_label: dict[tuple[str, str], list[tuple[str, str, str]]] = defaultdict(list)
+    for reg, mid in sorted(targets.items()):
+        fuzzer = Fuzzer(reg, dictionary=DICTIONARY, tld_dictionary=list(TLDS))
+        fuzzer.generate()
+        label = normalize_host(reg).domain_label or reg
+        for perm in sorted(fuzzer.domains, key=lambda p: (p["fuzzer"], p["domain"])):
+            fz, host = perm["fuzzer"], perm["domain"]
+            if fz == "*original":
+                continue
+            url = normalize_host(host)
+            if url.error is not None or url.registrable_domain is None:
+                excluded["invalid after normalization"] += 1
+                continue
+            if host in known_hosts or url.registrable_domain in known_registrables:
+                excluded["is a listed or owner host"] += 1
+                continue
+            if url.registrable_domain in blocked or host in blocked:
+                excluded["is a real domain (negatives or legitimate list)"] += 1
+                continue
+            if fz == "dictionary" and label not in (url.domain_label or ""):
+                # dnstwist swaps one part of a hyphenated label ("best-xl" from
+                # "pharmacy-xl"): the brand is gone, it imitates nothing
+                excluded["dictionary output without the original label"] += 1
+                continue
+            if fz == "subdomain" and url.subdomain == "":
+                # the inserted dot made a public suffix ("amaz.on.ca": on.ca is Ontario's)
+                excluded["subdomain output whose dot makes a public suffix"] += 1
+                continue
+            by_label[(label, fz)].append((host, reg, mid))
+    for (_, fz), items in sorted(by_label.items()):
+        unique = sorted(set(items))
+        sample = unique if len(unique) <= PER_FUZZER else rng.sample(unique, PER_FUZZER)
+        for host, reg, mid in sorted(sample):
+            rows.append((host, fz, ",".join(FUZZER_CLASSES.get(fz, ())), mid, reg))
+    with POSITIVES.open("w", encoding="utf-8", newline="") as fh:
+        fh.write(
+            "# Lookalikes of listed e-commerce hosts generated offline by dnstwist "
+            "(benchmarks/eval_matching.py --generate).\n"
+        )
+        fh.write(f"# targets: {', '.join(sorted(targets))}\n")
+        for what in sorted(skipped):
+            fh.write(f"# skipped target: {what}\n")
+        for what, n in sorted(excluded.items()):
+            fh.write(f"# excluded permutations: {what}: {n}\n")
+        writer = csv.writer(fh, delimiter="\t", lineterminator="\n")
+        writer.writerow(["host", "fuzzer", "classes", "market", "target"])
+        writer.writerows(sorted(set(rows)))
+    print(f"wrote {len(set(rows))} positives for {len(targets)} targets to {POSITIVES}")
+    return 0
+
+
+# ---- evaluation ---------------------------------------------------------------------------------
+def evaluate(matcher) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """Recall per fuzzer, class agreement, false positives. Pure function of the sets."""
+    from notorious_screen.match import MatchKind
+
+    per: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # total, recognised, class ok
+    misses: dict[str, list[str]] = defaultdict(list)
+    for row in read_positives():
+        m = matcher.match(row["host"])
+        expected_market = row["market"]
+        market_ok = m.market is not None and m.market.id == expected_market
+        owner_id = matcher.data.markets[expected_market].owner
+        owner_ok = owner_id is not None and m.owner is not None and m.owner.id == owner_id
+        ok = m.kind is not MatchKind.NONE and (market_ok or owner_ok)
+        classes = set(row["classes"].split(","))
+        if m.kind is MatchKind.VARIANT and m.variant is not None:
+            class_ok = m.variant.value in classes
+        else:
+            class_ok = ok and m.kind is MatchKind.OWNER and "tld-swap" in classes
+        stats = per[row["fuzzer"]]
+        stats[0] += 1
+        stats[1] += ok
+        stats[2] += ok and class_ok
+        if not ok:
+            misses[row["fuzzer"]].append(row["host"])
+    fps: list[tuple[str, str]] = []
+    negatives = read_negatives()
+    for host in negatives:
+        m = matcher.match(host)
+        if m.kind is not MatchKind.NONE:
+            fps.append((host, m.explanation))
+    return {"per": dict(per), "misses": dict(misses), "fps": fps, "n_negatives": len(negatives)}
+
+
+def random_domains(n: int, seed: int = 7) -> list[str]:
+    """Real-looking unrelated domains: pronounceable syllables or word pairs under common TLDs."""
+    rng = random.Random(seed)
+    syll = [c + v for c in "bcdfghjklmnprstvwz" for v in "aeiou"] + ["th", "ch", "st", "er"]
+    words = [
+        "green",
+        "blue",
+        "red",
+        "city",
+        "home",
+        "garden",
+        "book",
+        "data",
+        "cloud",
+        "smart",
+        "net",
+        "web",
+        "tech",
+        "health",
+        "food",
+        "travel",
+        "auto",
+        "photo",
+        "art",
+        "music",
+        "sport",
+        "news",
+        "media",
+        "design",
+        "studio",
+        "law",
+        "bank",
+        "energy",
+        "water",
+        "solar",
+        "pet",
+        "baby",
+        "kid",
+        "school",
+        "learn",
+        "code",
+        "dev",
+        "labs",
+        "works",
+        "group",
+        "hub",
+        "point",
+        "line",
+        "wave",
+        "star",
+        "sun",
+        "moon",
+    ]
+    tlds = ["com"] * 8 + ["net", "org", "de", "co.uk", "fr", "ru", "io", "info", "nl", "jp"]
+    out: list[str] = []
+    for _ in range(n):
+        if rng.random() < 0.5:
+            label = "".join(rng.choice(syll) for _ in range(rng.randint(2, 5)))
+        else:
+            label = rng.choice(words) + rng.choice(["", "-"]) + rng.choice(words)
+        if rng.random() < 0.2:
+            label += str(rng.randint(1, 99))
+        sub = rng.choice(["", "", "www.", "shop.", "m."])
+        out.append(f"{sub}{label}.{rng.choice(tlds)}")
+    return out
+
+
+def timing(matcher, n: int = 50_000) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    from notorious_screen.normalize import normalize_host
+
+    hosts = random_domains(n)
+    urls = [normalize_host(h) for h in hosts]
+    detector = matcher.detector
+    best_detect = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        for u in urls:
+            detector.detect(u)
+        best_detect.append((time.perf_counter() - t0) / n * 1e6)
+    fresh = random_domains(n, seed=11)
+    t0 = time.perf_counter()
+    for h in fresh:
+        matcher.match(h)
+    full = (time.perf_counter() - t0) / n * 1e6
+    t0 = time.perf_counter()
+    for h in fresh:
+        matcher.match(h)
+    warm = (time.perf_counter() - t0) / n * 1e6
+    hits = sum(matcher.match(h).kind.value != "none" for h in hosts[:5000])
+    return {
+        "n": float(n),
+        "detect_us": min(best_detect),
+        "detect_us_median": statistics.median(best_detect),
+        "match_us_cold": full,
+        "match_us_warm": warm,
+        "hits_per_5000": float(hits),
+    }
+
+
+def render(result: dict[str, object], raw: dict[str, object], times: dict[str, float]) -> str:
+    per = result["per"]
+    assert isinstance(per, dict)
+    lines = [
+        "# Matching evaluation",
+        "",
+        "Generated by `python benchmarks/eval_matching.py` (do not edit by hand).",
+        "",
+        "## Recall on dnstwist lookalikes of listed e-commerce hosts",
+        "",
+        "Recognised = the match names the imitated market or its owner. Class agrees = the"
+        " variant class is one of the classes the dnstwist fuzzer maps to (see the script).",
+        "",
+        "| dnstwist fuzzer | classes accepted | n | recognised | recall | class agrees |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    total = [0, 0, 0]
+    for fz in sorted(per):
+        n, ok, cls = per[fz]
+        total = [total[0] + n, total[1] + ok, total[2] + cls]
+        lines.append(
+            f"| {fz} | {', '.join(FUZZER_CLASSES.get(fz, ()))} | {n} | {ok} |"
+            f" {100 * ok / n:.1f}% | {100 * cls / max(ok, 1):.1f}% |"
+        )
+    lines.append(
+        f"| **all** | | {total[0]} | {total[1]} | {100 * total[1] / total[0]:.1f}% |"
+        f" {100 * total[2] / max(total[1], 1):.1f}% |"
+    )
+    fps = result["fps"]
+    raw_fps = raw["fps"]
+    assert isinstance(fps, list) and isinstance(raw_fps, list)
+    n_neg = result["n_negatives"]
+    assert isinstance(n_neg, int)
+    lines += [
+        "",
+        "## False positives on real unrelated domains",
+        "",
+        f"{n_neg} domains in `tests/data/match/negatives.txt`.",
+        "",
+        f"- with the bundled legitimate list: **{len(fps)}** false positives"
+        f" (**{100 * len(fps) / n_neg:.2f}%**)",
+        f"- without it (empty legitimate list): {len(raw_fps)} ({100 * len(raw_fps) / n_neg:.2f}%)",
+        "",
+    ]
+    if fps:
+        lines += ["Remaining false positives:", ""]
+        lines += [f"- `{h}`: {why}" for h, why in fps]
+        lines.append("")
+    if raw_fps:
+        lines += ["Caught only by the legitimate list:", ""]
+        lines += [f"- `{h}`: {why}" for h, why in raw_fps if (h, why) not in fps]
+        lines.append("")
+    misses = result["misses"]
+    assert isinstance(misses, dict)
+    lines += ["## Misses (first 10 per fuzzer)", ""]
+    for fz in sorted(misses):
+        lines.append(f"- {fz}: " + ", ".join(f"`{h}`" for h in misses[fz][:10]))
+    lines += [
+        "",
+        "## Timing",
+        "",
+        f"{int(times['n'])} distinct random real-looking domains (syllables or word pairs, common"
+        " TLDs, some subdomains), one core:",
+        "",
+        f"- `VariantDetector.detect` on normalized hosts: **{times['detect_us']:.1f} µs**/host"
+        f" (best of 3; median {times['detect_us_median']:.1f} µs)",
+        f"- `Matcher.match` end to end from a raw string (normalization included, first sight):"
+        f" {times['match_us_cold']:.1f} µs/host; again (normalization cached):"
+        f" {times['match_us_warm']:.1f} µs/host",
+        f"- matches among the first 5,000 random domains: {int(times['hits_per_5000'])}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--generate", action="store_true", help="rebuild the positives set")
+    parser.add_argument("--no-timing", action="store_true", help="skip the timing run")
+    parser.add_argument("--no-write", action="store_true", help="do not write the report")
+    args = parser.parse_args(argv)
+    if args.generate:
+        return generate()
+    matcher = _load_matcher()
+    result = evaluate(matcher)
+    raw = evaluate(_load_matcher_raw())
+    times = (
+        timing(matcher)
+        if not args.no_timing
+        else {
+            "n": 0.0,
+            "detect_us": 0.0,
+            "detect_us_median": 0.0,
+            "match_us_cold": 0.0,
+            "match_us_warm": 0.0,
+            "hits_per_5000": 0.0,
+        }
+    )
+    text = render(result, raw, times)
+    print(text)
+    if not args.no_write:
+        REPORT.write_text(text, encoding="utf-8")
+    return 0
+
+
+def _load_matcher_raw():  # type: ignore[no-untyped-def]
+    """A matcher that ignores the bundled legitimate list (to show what the list does)."""
+    from unittest import mock
+
+    from notorious_screen import match
+
+    with mock.patch.object(match, "bundled_legitimate", lambda: ()):
+        return match.Matcher()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
