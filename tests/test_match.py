@@ -1,0 +1,376 @@
+"""Matching: every step, every variant class, the negatives, names, roll-up, the labelled sets."""
+
+from __future__ import annotations
+
+import importlib.util
+import pickle
+import random
+import sys
+import unicodedata
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from notorious_screen._confusables import (
+    HAND_CONFUSABLES,
+    confusable_table,
+    generate_table,
+    skeleton,
+)
+from notorious_screen.match import (
+    Match,
+    Matcher,
+    MatchKind,
+    VariantClass,
+    VariantDetector,
+    bundled_legitimate,
+)
+from notorious_screen.normalize import ErrorCode, normalize_url
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    return Matcher()
+
+
+def _ids(m: Match) -> tuple[str, str | None, str | None, str | None]:
+    return (
+        m.kind.value,
+        m.market.id if m.market else None,
+        m.owner.id if m.owner else None,
+        m.variant.value if m.variant else None,
+    )
+
+
+# ---- steps 1-3: exact, subdomain, owner, alias, brand TLD, same label elsewhere ------------
+@pytest.mark.parametrize(
+    ("url", "kind", "market", "owner"),
+    [
+        ("taobao.com", "exact", "taobao", "alibaba"),
+        ("https://www.taobao.com/", "exact", "taobao", "alibaba"),
+        ("https://shop123.taobao.com/item?id=1", "subdomain", "taobao", "alibaba"),
+        ("pan.baidu.com/s/1abc", "exact", "baidu-wangpan", "baidu"),
+        ("https://pan.baidu.com/share/x", "exact", "baidu-wangpan", "baidu"),
+        ("www.baidu.com", "owner", None, "baidu"),  # the search engine, not Baidu Wangpan
+        ("qq.com", "owner", None, "tencent"),  # Tencent's portal, not WeChat
+        ("weixin.qq.com", "exact", "wechat", "tencent"),
+        ("mp.weixin.qq.com/s/x", "alias", "wechat", "tencent"),
+        ("m.tb.cn/h.abc", "alias", "taobao", "alibaba"),
+        ("amazon.co.uk", "alias", "amazon", "amazon"),
+        ("s.click.aliexpress.com/e/x", "alias", "aliexpress", "alibaba"),
+        ("tmall.com", "exact", "tmall", "alibaba"),  # unlisted platform, rolled up to its owner
+        ("detail.tmall.com/item.htm", "subdomain", "tmall", "alibaba"),
+        ("www.x.taobao", "alias", "taobao", "alibaba"),  # brand TLD
+        ("amazon.com.mx", "owner", None, "amazon"),  # unlisted country site of Amazon
+        ("shopee.com.co", "owner", None, "sea"),
+    ],
+)
+def test_url_steps(
+    matcher: Matcher, url: str, kind: str, market: str | None, owner: str | None
+) -> None:
+    m = matcher.match(url)
+    assert _ids(m)[:3] == (kind, market, owner), m.explanation
+    assert m.similarity == 100.0
+    assert m.error is None and m.variant is None and m.imitates is None
+
+
+def test_match_fields(matcher: Matcher) -> None:
+    m = matcher.match("HTTPS://Shop123.TaoBao.com/item?id=1#frag")
+    assert m.host == "shop123.taobao.com"
+    assert m.host_unicode == "shop123.taobao.com"
+    assert m.registrable_domain == "taobao.com"
+    assert m.path == "/item?id=1"
+    assert m.url is not None and m.url.host == m.host
+    assert m.explanation == "shop123.taobao.com is under a host of Taobao"
+
+
+@pytest.mark.parametrize(
+    ("url", "imitates"),
+    [
+        ("aliexpress.shop", "aliexpress.com"),
+        ("taobao.net", "taobao.com"),
+        ("dhgate.xyz", "dhgate.com"),
+    ],
+)
+def test_tld_swap_of_distinctive_label(matcher: Matcher, url: str, imitates: str) -> None:
+    m = matcher.match(url)
+    assert m.kind is MatchKind.VARIANT and m.variant is VariantClass.TLD_SWAP
+    assert m.imitates == imitates
+    assert m.explanation.startswith(f"lookalike of {imitates}: same label under .")
+
+
+@pytest.mark.parametrize("url", ["vk.ru", "vk.de", "nic.in", "nic.br", "mega.io", "yts.com"])
+def test_short_or_generic_labels_never_swap(matcher: Matcher, url: str) -> None:
+    assert matcher.match(url).kind is MatchKind.NONE
+
+
+# ---- step 4: every variant class with a real-looking example ------------------------------
+@pytest.mark.parametrize(
+    ("url", "cls", "imitates"),
+    [
+        ("aliexpres.com", VariantClass.OMISSION, "aliexpress.com"),
+        ("aliexpreqss.com", VariantClass.INSERTION, "aliexpress.com"),
+        ("aliexprwss.com", VariantClass.REPLACEMENT, "aliexpress.com"),
+        ("alixepress.com", VariantClass.TRANSPOSITION, "aliexpress.com"),
+        ("taobaao.com", VariantClass.REPETITION, "taobao.com"),
+        ("dhgatm.com", VariantClass.BITSQUATTING, "dhgate.com"),  # e (0x65) -> m (0x6d)
+        ("dhgete.com", VariantClass.VOWEL_SWAP, "dhgate.com"),
+        ("a1iexpress.com", VariantClass.HOMOGLYPH, "aliexpress.com"),
+        ("arnazon.de", VariantClass.HOMOGLYPH, "amazon.de"),  # rn -> m
+        ("tokopedla.com", VariantClass.HOMOGLYPH, "tokopedia.com"),
+        ("аliexpress.com", VariantClass.HOMOGRAPH, "aliexpress.com"),  # Cyrillic а
+        ("xn--80aa5bbq6d.com", VariantClass.HOMOGRAPH, "taobao.com"),  # all-Cyrillic таоьао
+        ("tàobáo.com", VariantClass.HOMOGRAPH, "taobao.com"),
+        ("ali-express.com", VariantClass.HYPHENATION, "aliexpress.com"),
+        ("taobaos.com", VariantClass.PLURAL, "taobao.com"),
+        ("snapdeals.in", VariantClass.PLURAL, "snapdeal.com"),
+        ("aliexpress-outlet.shop", VariantClass.COMBOSQUATTING, "aliexpress.com"),
+        ("taobao-official-store.com", VariantClass.COMBOSQUATTING, "taobao.com"),
+        ("buy-dhgate.com", VariantClass.COMBOSQUATTING, "dhgate.com"),
+        ("shopeeverify.com", VariantClass.COMBOSQUATTING, "shopee.com"),
+        ("taobao.com.login-verify.xyz", VariantClass.SUBDOMAIN_ABUSE, "taobao.com"),
+        ("tao.bao.com", VariantClass.DOT_INSERTION, "taobao.com"),
+        ("pan.baldu.com", VariantClass.HOMOGLYPH, "pan.baidu.com"),
+    ],
+)
+def test_variant_classes(matcher: Matcher, url: str, cls: VariantClass, imitates: str) -> None:
+    m = matcher.match(url)
+    assert m.kind is MatchKind.VARIANT, m.explanation
+    assert m.variant is cls, m.explanation
+    assert m.imitates == imitates
+    assert m.market is not None and m.imitates is not None
+    assert 0 < m.similarity <= 100
+    assert m.explanation.startswith(f"lookalike of {imitates}: ")
+
+
+def test_variant_explanations(matcher: Matcher) -> None:
+    assert matcher.match("a1iexpress.com").explanation == (
+        "lookalike of aliexpress.com: homoglyph 1→l"
+    )
+    assert matcher.match("pan.baldu.com").market.id == "baidu-wangpan"  # type: ignore[union-attr]
+    # a lookalike of an owner's corporate host names the owner only
+    m = matcher.match("baidu-login.com")
+    assert _ids(m) == ("variant", None, "baidu", "combosquatting")
+
+
+def test_subdomain_abuse_is_not_the_market(matcher: Matcher) -> None:
+    m = matcher.match("https://taobao.com.login-verify.xyz/signin")
+    assert m.kind is MatchKind.VARIANT and m.variant is VariantClass.SUBDOMAIN_ABUSE
+    assert m.registrable_domain == "login-verify.xyz"
+    assert matcher.match("shop.aliexpress.evil-example.top").variant is (
+        VariantClass.SUBDOMAIN_ABUSE
+    )
+
+
+# ---- negatives -----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "url",
+    [
+        "vkusvill.ru",  # not VK
+        "express.com",  # not AliExpress
+        "www.express.com",
+        "bestbuy.com",  # not BestBuyIPTV
+        "temuco.cl",  # not Temu
+        "dhl.com",
+        "ebay.com",
+        "shopify.com",
+        "douyu.com",  # not Douyin
+        "gate.io",  # not DHgate
+        "mall.com",  # a word, not a typo of Tmall
+        "amazonwatch.org",  # an NGO, "amazon" is a word
+        "http://192.0.2.1/",
+        "localhost",
+    ],
+)
+def test_negatives(matcher: Matcher, url: str) -> None:
+    m = matcher.match(url)
+    assert m.kind is MatchKind.NONE, m.explanation
+    assert m.market is None and m.owner is None
+
+
+def test_legitimate_list_is_bundled_and_extensible() -> None:
+    assert "express.com" in bundled_legitimate()
+    plain = Matcher()
+    assert plain.match("taobao.net").kind is MatchKind.VARIANT
+    extended = Matcher(legitimate=["taobao.net"])
+    assert extended.match("www.taobao.net").kind is MatchKind.NONE
+    assert extended.match("taobao.com").kind is MatchKind.EXACT  # the list never hides a market
+
+
+# ---- step 5: names ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("name", "market", "owner"),
+    [
+        ("Ali Express", "aliexpress", "alibaba"),
+        ("AliExpress Official Store", "aliexpress", "alibaba"),
+        ("淘宝网", "taobao", "alibaba"),
+        ("淘宝网官方旗舰店", "taobao", "alibaba"),
+        ("拼多多", "pinduoduo", "pdd"),
+        ("百度网盘", "baidu-wangpan", "baidu"),
+        ("微信小店", "wechat", "tencent"),
+        ("Silk Market, Beijing", "silk-market-beijing", None),
+        ("Huaqiangbei electronics mall", "huaqiangbei-shenzhen", None),
+        ("Shopee Malaysia", "shopee", "sea"),
+        ("Mercado Libre", "mercado-libre", None),
+        ("Alibaba Group", None, "alibaba"),  # owner roll-up by name
+        ("腾讯", None, "tencent"),
+    ],
+)
+def test_names(matcher: Matcher, name: str, market: str | None, owner: str | None) -> None:
+    m = matcher.match(name=name)
+    assert m.kind is MatchKind.NAME, m.explanation
+    assert (m.market.id if m.market else None, m.owner.id if m.owner else None) == (market, owner)
+    assert 0 < m.similarity <= 100
+    assert m.name_input == name and m.input is None
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Temuco Store", "Express", "Best Buy", "Silk Road Market", "Zhang's Bakery", "VKusVill"],
+)
+def test_name_negatives(matcher: Matcher, name: str) -> None:
+    assert matcher.match(name=name).kind is MatchKind.NONE
+
+
+def test_url_decides_then_name(matcher: Matcher) -> None:
+    both = matcher.match("aliexpress.com", name="Taobao")
+    assert both.kind is MatchKind.EXACT and both.market.id == "aliexpress"  # type: ignore[union-attr]
+    fallback = matcher.match("express.com", name="AliExpress")
+    assert fallback.kind is MatchKind.NAME and fallback.host == "express.com"
+    bad_url = matcher.match("javascript:alert(1)", name="Taobao")
+    assert bad_url.kind is MatchKind.NAME and bad_url.error is None
+    assert bad_url.url is not None and bad_url.url.error is ErrorCode.UNSUPPORTED_SCHEME
+
+
+@pytest.mark.parametrize(
+    ("url", "name", "error"),
+    [
+        (None, None, ErrorCode.EMPTY),
+        ("", None, ErrorCode.EMPTY),
+        ("javascript:alert(1)", None, ErrorCode.UNSUPPORTED_SCHEME),
+        ("javascript:alert(1)", "   ", ErrorCode.UNSUPPORTED_SCHEME),
+        (float("nan"), None, ErrorCode.EMPTY),
+    ],
+)
+def test_unusable_input(matcher: Matcher, url: object, name: object, error: ErrorCode) -> None:
+    m = matcher.match(url, name=name)
+    assert m.kind is MatchKind.NONE and m.error is error
+    assert m.market is None and m.similarity == 0.0
+
+
+def test_usable_but_unknown_has_no_error(matcher: Matcher) -> None:
+    m = matcher.match("https://example.org/", name="Nothing Like A Market")
+    assert m.kind is MatchKind.NONE and m.error is None
+
+
+# ---- VariantDetector on arbitrary targets --------------------------------------------------
+def test_variant_detector_for_brand_domains() -> None:
+    det = VariantDetector(["acmeshoes.com", "acme-shoes.de"], legitimate=["acmeshoes.shop"])
+    assert det.detect(normalize_url("acmeshoes.com")) is None  # the brand itself
+    assert det.detect(normalize_url("shop.acmeshoes.com")) is None
+    v = det.detect(normalize_url("acmeshoe.com"))
+    assert v is not None and v.variant_class is VariantClass.OMISSION
+    assert v.imitates == "acmeshoes.com"
+    v = det.detect(normalize_url("https://acmeshoes-outlet.top/x"))
+    assert v is not None and v.variant_class is VariantClass.COMBOSQUATTING
+    assert det.detect(normalize_url("acmeshoes.shop")) is None  # legitimate
+    assert det.detect(normalize_url("javascript:x")) is None
+    assert pickle.loads(pickle.dumps(det)).detect(normalize_url("acmeshoe.com")) == det.detect(
+        normalize_url("acmeshoe.com")
+    )
+
+
+# ---- picklability and determinism -----------------------------------------------------------
+SAMPLE = [
+    "taobao.com", "a1iexpress.com", "qq.com", "express.com", "tao.bao.com", "amazon.com.mx",
+    "taobao.com.login-verify.xyz", "аliexpress.com", "vkusvill.ru", "javascript:x", "dhgete.com",
+]  # fmt: skip
+
+
+def test_pickle_round_trip(matcher: Matcher) -> None:
+    clone = pickle.loads(pickle.dumps(matcher))
+    for url in SAMPLE:
+        assert clone.match(url) == matcher.match(url)
+    m = matcher.match("a1iexpress.com", name="x")
+    assert pickle.loads(pickle.dumps(m)) == m
+
+
+def test_deterministic_whatever_the_order(matcher: Matcher) -> None:
+    first = {u: matcher.match(u) for u in SAMPLE}
+    shuffled = SAMPLE[:]
+    random.Random(3).shuffle(shuffled)
+    other = Matcher()
+    for url in shuffled:
+        assert other.match(url) == first[url]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=80), st.one_of(st.none(), st.text(max_size=40)))
+def test_never_raises(url: str, name: str | None) -> None:
+    m = _SHARED.match(url, name=name)
+    assert isinstance(m.kind, MatchKind)
+    assert (m.kind is MatchKind.NONE) == (m.market is None and m.owner is None)
+
+
+_SHARED = Matcher()
+
+
+# ---- the confusables table -------------------------------------------------------------------
+def test_skeleton_folds_lookalikes() -> None:
+    assert skeleton("аliехрrеss") == "aliexpress"  # Cyrillic а е х р е
+    assert skeleton("ＴＡＯＢＡＯ") == "taobao"  # fullwidth via NFKC
+    assert skeleton("ѕһорее") == "shopee"
+    assert skeleton("dhgαte") == "dhgate"  # Greek alpha
+    assert skeleton("淘宝") == "淘宝"  # no Latin lookalike: kept
+
+
+def test_dnstwist_glyphs_are_covered() -> None:
+    dnstwist = pytest.importorskip("dnstwist")
+    fuzzer = dnstwist.Fuzzer
+    for latin, glyphs in fuzzer.glyphs_unicode.items():
+        for glyph in glyphs:
+            if len(latin) == 1 and latin.isalpha():
+                assert skeleton(glyph) == latin, (glyph, latin)
+    for latin, cyr in fuzzer.latin_to_cyrillic.items():
+        assert skeleton(cyr) == latin, (cyr, latin)
+
+
+def test_confusables_file_is_generated() -> None:
+    path = REPO / "notorious_screen" / "data" / "confusables.txt"
+    header = path.read_text(encoding="utf-8").splitlines()[2]
+    if f"Unicode {unicodedata.unidata_version}." not in header:
+        pytest.skip("generated with another Unicode version")
+    expected = {ord(k): v for k, v in generate_table().items()}
+    assert confusable_table() == expected
+    assert all(confusable_table()[ord(k)] == v for k, v in HAND_CONFUSABLES.items())
+
+
+# ---- the labelled sets (real assertions on the committed data) -------------------------------
+def _eval_module() -> ModuleType:
+    path = REPO / "benchmarks" / "eval_matching.py"
+    spec = importlib.util.spec_from_file_location("eval_matching", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("eval_matching", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_labelled_sets_recall_and_false_positives(matcher: Matcher) -> None:
+    ev = _eval_module()
+    result = ev.evaluate(matcher)
+    per = result["per"]
+    assert sum(n for n, _, _ in per.values()) > 5000
+    assert len(per) >= 15  # every dnstwist fuzzer is represented
+    for fuzzer, (n, ok, class_ok) in per.items():
+        assert n >= 15, fuzzer
+        assert ok / n >= 0.95, (fuzzer, ok, n, result["misses"].get(fuzzer, [])[:10])
+        assert class_ok / ok >= 0.95, (fuzzer, class_ok, ok)
+    assert result["n_negatives"] >= 2000
+    fp_rate = len(result["fps"]) / result["n_negatives"]
+    assert fp_rate <= 0.002, result["fps"]
