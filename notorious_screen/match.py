@@ -299,8 +299,8 @@ class _NameIndex:
         if key.cjk:
             # CJK has no spaces: a distinctive name inside the query (微信小店 -> 微信).
             if key.distinctive and k.compact in query.compact:
-                extra = len(query.compact) - len(k.compact)
-                return 100.0 - 30.0 * extra / len(query.compact), "name contained"
+                surplus = len(query.compact) - len(k.compact)
+                return 100.0 - 30.0 * surplus / len(query.compact), "name contained"
             return None
         q_tokens = [t for t in query.folded.split(" ") if t]
         k_tokens = [t for t in k.folded.split(" ") if t]
