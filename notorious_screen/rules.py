@@ -1,0 +1,1780 @@
+"""Rule packs: parse and validate YAML policy files, then score screening records with reasons.
+
+A match says *what* a seller's platform is; a rule pack says *how much that matters to this
+brand*. A pack is a list of additive rules over the closed record vocabulary (:data:`FIELDS`),
+a brand profile and score tiers. Loading checks everything up front (unknown keys, fields,
+operators, value types, regular expressions, ``extends`` chains) and reports each problem as
+``path:line:column: message``; evaluation then runs pre-compiled closures, so it costs a few
+microseconds per record. The format reference is ``docs/rules.md``.
+
+Regular expressions (``matches``) run on a small linear-time engine in this module (a
+memoised Thompson NFA over the pattern as parsed by :mod:`re`'s own parser): Python's ``re``
+backtracks, and no pattern check short of a full ambiguity analysis stops polynomial blow-ups
+such as ``.*a.*a.*b`` (minutes on a 2 KB string). Here every value is scanned once, whatever
+the pattern.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import hashlib
+import importlib
+import json
+import math
+import os
+import re
+import string
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, TypeAlias
+from urllib.parse import urlsplit
+
+from ._yaml import YamlList, YamlMap, load_yaml_bytes
+from .errors import DataError, Location, RulePackError
+from .markets import KINDS, LISTS, STATUSES
+from .match import MatchKind, VariantClass
+
+__all__ = [
+    "FIELDS",
+    "LIMITS",
+    "OPERATORS",
+    "VOCABULARIES",
+    "AllOf",
+    "AnyOf",
+    "BrandProfile",
+    "Condition",
+    "Evaluation",
+    "Example",
+    "ExampleOutcome",
+    "FieldTest",
+    "FieldType",
+    "Not",
+    "Reason",
+    "Rule",
+    "RulePack",
+    "Tier",
+    "bundled_packs",
+    "check_rule_pack",
+    "load_rule_pack",
+    "run_examples",
+]
+
+
+# ---- the record vocabulary -----------------------------------------------------------------
+class FieldType(str, Enum):
+    """The value type of a record field; it decides which operators apply."""
+
+    STR = "string"
+    BOOL = "boolean"
+    INT = "integer"
+    NUMBER = "number"
+    INT_LIST = "list of integers"
+
+
+_S, _B, _I, _N, _L = (
+    FieldType.STR,
+    FieldType.BOOL,
+    FieldType.INT,
+    FieldType.NUMBER,
+    FieldType.INT_LIST,
+)
+
+#: Every field a rule may read, with its type (the contract in INTERFACES.md).
+FIELDS: Mapping[str, FieldType] = MappingProxyType(
+    {
+        "market": _S,
+        "market_name": _S,
+        "kind": _S,
+        "physical": _B,
+        "country": _S,
+        "owner": _S,
+        "owner_name": _S,
+        "listed": _B,
+        "listed_years": _L,
+        "listing_status": _S,
+        "listed_before": _B,
+        "editions_listed": _I,
+        "owner_listed": _B,
+        "match": _S,
+        "variant": _S,
+        "imitates": _S,
+        "similarity": _N,
+        "host": _S,
+        "host_unicode": _S,
+        "registrable_domain": _S,
+        "path": _S,
+        "query": _S,
+        "url": _S,
+        "name": _S,
+        "brand_own_domain": _B,
+        "brand_lookalike": _B,
+        "brand_authorized": _B,
+        "error": _S,
+    }
+)
+
+#: Closed vocabularies: ``equals``/``in``/``not_in`` values of these fields are checked at load,
+#: so ``kind: ecommerce`` is an error (did you mean 'e-commerce'?) instead of a silent miss.
+VOCABULARIES: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "kind": frozenset(KINDS),
+        "match": frozenset(k.value for k in MatchKind),
+        "variant": frozenset(v.value for v in VariantClass),
+        "listing_status": frozenset(STATUSES),
+    }
+)
+
+#: Watch lists a brand profile may name.
+WATCH_LISTS = frozenset(LISTS)
+
+_SCALAR_OPS = ("equals", "in", "not_in", "exists")
+_STR_OPS = (*_SCALAR_OPS, "contains", "startswith", "endswith", "matches")
+_NUM_OPS = (*_SCALAR_OPS, "gt", "gte", "lt", "lte")
+_OPS_BY_TYPE: Mapping[FieldType, tuple[str, ...]] = MappingProxyType(
+    {
+        _S: _STR_OPS,
+        _B: ("equals", "exists"),
+        _I: _NUM_OPS,
+        _N: _NUM_OPS,
+        _L: ("contains", "in", "not_in", "exists"),
+    }
+)
+#: Every condition operator.
+OPERATORS: tuple[str, ...] = (
+    "equals",
+    "in",
+    "not_in",
+    "contains",
+    "startswith",
+    "endswith",
+    "matches",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "exists",
+)
+_COMBINATORS = ("all", "any", "not")
+
+
+@dataclass(frozen=True, slots=True)
+class _Limits:
+    """Bounds that keep a hostile or broken pack from costing unbounded time or memory."""
+
+    max_rules: int = 10_000
+    max_depth: int = 32  # condition nesting (all/any/not levels)
+    max_regex_length: int = 1_000
+    max_regex_states: int = 10_000  # NFA states once bounded repeats are expanded
+    max_extends_depth: int = 8
+    max_list_values: int = 10_000  # values of one in/not_in list
+    max_examples: int = 10_000
+
+
+#: The limits in force (pack files are also capped at 5 MiB by the YAML loader).
+LIMITS = _Limits()
+
+
+# ---- a linear-time regular-expression matcher ----------------------------------------------
+# Python's re parser gives us the syntax (and its error messages) for free; we compile its parse
+# tree to a Thompson NFA and simulate it (Pike-VM style, no captures) with memoised steps, so
+# the matcher is in effect a lazily built DFA: one dict lookup per input character after warm-up,
+# and never more than O(len(value) * states) work. Features with no linear-time simulation
+# (backreferences, lookaround, conditionals, atomic groups, possessive quantifiers) are refused.
+if sys.version_info >= (3, 11):
+    _sre_parse: Any = importlib.import_module("re._parser")
+    _sre: Any = importlib.import_module("re._constants")
+else:  # pragma: no cover - exercised on 3.10 only
+    _sre_parse = importlib.import_module("sre_parse")
+    _sre = importlib.import_module("sre_constants")
+
+_CHAR, _SPLIT, _ASSERT, _MATCH, _EPS = range(5)
+_ASCII_WORD = frozenset(string.ascii_letters + string.digits + "_")
+_ASCII_SPACE = frozenset(" \t\n\r\f\v")
+_MEMO_MAX = 20_000
+_UNSUPPORTED = {
+    "GROUPREF": "a backreference",
+    "GROUPREF_EXISTS": "a conditional group",
+    "ASSERT": "a lookahead/lookbehind",
+    "ASSERT_NOT": "a negative lookahead/lookbehind",
+    "ATOMIC_GROUP": "an atomic group",
+    "POSSESSIVE_REPEAT": "a possessive quantifier",
+}
+
+
+class _RegexError(ValueError):
+    """A pattern that does not parse or that the linear-time matcher cannot run."""
+
+
+def _is_word(ch: str | None, ascii_only: bool) -> bool:
+    if ch is None:
+        return False
+    if ascii_only:
+        return ch in _ASCII_WORD
+    return ch.isalnum() or ch == "_"
+
+
+def _category(cat: Any, ascii_only: bool) -> Callable[[str], bool]:
+    name = str(cat)
+    if ascii_only:
+        table: dict[str, Callable[[str], bool]] = {
+            "CATEGORY_DIGIT": lambda c: "0" <= c <= "9",
+            "CATEGORY_NOT_DIGIT": lambda c: not ("0" <= c <= "9"),
+            "CATEGORY_SPACE": lambda c: c in _ASCII_SPACE,
+            "CATEGORY_NOT_SPACE": lambda c: c not in _ASCII_SPACE,
+            "CATEGORY_WORD": lambda c: c in _ASCII_WORD,
+            "CATEGORY_NOT_WORD": lambda c: c not in _ASCII_WORD,
+        }
+    else:
+        table = {
+            "CATEGORY_DIGIT": str.isdecimal,
+            "CATEGORY_NOT_DIGIT": lambda c: not c.isdecimal(),
+            "CATEGORY_SPACE": str.isspace,
+            "CATEGORY_NOT_SPACE": lambda c: not c.isspace(),
+            "CATEGORY_WORD": lambda c: c.isalnum() or c == "_",
+            "CATEGORY_NOT_WORD": lambda c: not (c.isalnum() or c == "_"),
+        }
+    if name not in table:  # pragma: no cover - categories of bytes/locale patterns only
+        raise _RegexError(f"unsupported character category {name}")
+    return table[name]
+
+
+def _case_variants(ch: str, ignore_case: bool) -> tuple[str, ...]:
+    if not ignore_case:
+        return (ch,)
+    return tuple(dict.fromkeys((ch, ch.lower(), ch.upper())))
+
+
+class _SafeRegex:
+    """A compiled pattern whose :meth:`search` takes time linear in the subject's length.
+
+    Semantics follow ``re.search`` for the supported syntax; case-insensitive matching compares
+    the simple lower- and upper-case forms of each character.
+    """
+
+    __slots__ = ("_assertions", "_memo", "_start", "_states", "pattern", "work")
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        if len(pattern) > LIMITS.max_regex_length:
+            raise _RegexError(
+                f"regular expression is longer than {LIMITS.max_regex_length} characters"
+            )
+        try:
+            parsed = _sre_parse.parse(pattern, 0)
+        except re.error as exc:
+            where = f" at position {exc.pos}" if exc.pos is not None else ""
+            raise _RegexError(f"invalid regular expression: {exc.msg}{where}") from None
+        except RecursionError:
+            raise _RegexError("regular expression is nested too deeply") from None
+        flags = int(parsed.state.flags)
+        # [kind, a, b]: CHAR a=predicate b=next; SPLIT a,b=next; ASSERT a=(name, flags) b=next;
+        # EPS b=next; MATCH.
+        self._states: list[list[Any]] = [[_MATCH, None, None]]
+        self._assertions = False
+        try:
+            self._start = self._seq(list(parsed), 0, flags)
+        except RecursionError:
+            raise _RegexError("regular expression is nested too deeply") from None
+        self._memo: dict[tuple[Any, ...], frozenset[int] | bool] = {}
+        self.work = 0  # NFA states visited on memo misses: a deterministic cost measure
+
+    # -- compilation (backwards, each piece knows its continuation) --
+    def _emit(self, kind: int, a: Any, b: Any) -> int:
+        if len(self._states) >= LIMITS.max_regex_states:
+            raise _RegexError(
+                f"regular expression is too large once repeats are expanded "
+                f"(more than {LIMITS.max_regex_states} states)"
+            )
+        self._states.append([kind, a, b])
+        return len(self._states) - 1
+
+    def _seq(self, items: Sequence[Any], nxt: int, flags: int) -> int:
+        for op, av in reversed(items):
+            nxt = self._node(op, av, nxt, flags)
+        return nxt
+
+    def _node(self, op: Any, av: Any, nxt: int, flags: int) -> int:
+        name = str(op)
+        icase = bool(flags & _sre.SRE_FLAG_IGNORECASE)
+        ascii_only = bool(flags & _sre.SRE_FLAG_ASCII)
+        if name in _UNSUPPORTED:
+            raise _RegexError(
+                f"regular expression uses {_UNSUPPORTED[name]}, which the linear-time "
+                "matcher does not support"
+            )
+        if name == "LITERAL":
+            chars = frozenset(_case_variants(chr(av), icase))
+            return self._emit(_CHAR, chars.__contains__, nxt)
+        if name == "NOT_LITERAL":
+            chars = frozenset(_case_variants(chr(av), icase))
+            return self._emit(_CHAR, lambda c: c not in chars, nxt)
+        if name == "ANY":
+            if flags & _sre.SRE_FLAG_DOTALL:
+                return self._emit(_CHAR, lambda c: True, nxt)
+            return self._emit(_CHAR, lambda c: c != "\n", nxt)
+        if name == "IN":
+            return self._emit(_CHAR, self._charset(av, icase, ascii_only), nxt)
+        if name == "BRANCH":
+            starts = [self._seq(list(alt), nxt, flags) for alt in av[1]]
+            head = starts[-1]
+            for s in reversed(starts[:-1]):
+                head = self._emit(_SPLIT, s, head)
+            return head
+        if name == "SUBPATTERN":
+            _group, add, remove, body = av
+            return self._seq(list(body), nxt, (flags | add) & ~remove)
+        if name in ("MAX_REPEAT", "MIN_REPEAT"):
+            lo, hi, body = av
+            items = list(body)
+            if hi == _sre.MAXREPEAT:
+                loop = self._emit(_SPLIT, None, nxt)
+                self._states[loop][1] = self._seq(items, loop, flags)
+                tail = loop
+            else:
+                tail = nxt
+                for _ in range(hi - lo):
+                    tail = self._emit(_SPLIT, self._seq(items, tail, flags), nxt)
+            for _ in range(lo):
+                tail = self._seq(items, tail, flags)
+            return tail
+        if name == "AT":
+            self._assertions = True
+            multiline = bool(flags & _sre.SRE_FLAG_MULTILINE)
+            return self._emit(_ASSERT, (str(av), multiline, ascii_only), nxt)
+        raise _RegexError(f"unsupported regular-expression construct {name}")  # pragma: no cover
+
+    def _charset(self, items: Any, icase: bool, ascii_only: bool) -> Callable[[str], bool]:
+        negate = False
+        singles: set[str] = set()
+        ranges: list[tuple[int, int]] = []
+        cats: list[Callable[[str], bool]] = []
+        for op, av in items:
+            name = str(op)
+            if name == "NEGATE":
+                negate = True
+            elif name == "LITERAL":
+                singles.add(chr(av))
+            elif name == "RANGE":
+                ranges.append((av[0], av[1]))
+            elif name == "CATEGORY":
+                cats.append(_category(av, ascii_only))
+            else:  # pragma: no cover - bytes/locale-only set items
+                raise _RegexError(f"unsupported character-set item {name}")
+        frozen = frozenset(singles)
+
+        def one(c: str) -> bool:
+            if c in frozen:
+                return True
+            o = ord(c)
+            for lo, hi in ranges:
+                if lo <= o <= hi:
+                    return True
+            return any(cat(c) for cat in cats)
+
+        def test(c: str) -> bool:
+            hit = any(one(v) for v in _case_variants(c, icase))
+            return hit != negate
+
+        return test
+
+    # -- simulation --
+    def _holds(
+        self, spec: tuple[str, bool, bool], prev: str | None, cur: str | None, last: bool
+    ) -> bool:
+        name, multiline, ascii_only = spec
+        if name == "AT_BEGINNING_STRING":
+            return prev is None
+        if name == "AT_END_STRING":
+            return cur is None
+        if name == "AT_BEGINNING":
+            return prev is None or (multiline and prev == "\n")
+        if name == "AT_END":
+            if cur is None:
+                return True
+            return cur == "\n" and (multiline or last)
+        if name == "AT_BOUNDARY":
+            return _is_word(prev, ascii_only) != _is_word(cur, ascii_only)
+        if name == "AT_NON_BOUNDARY":
+            # re's \B never matches in an empty string; elsewhere it is the negation of \b.
+            if prev is None and cur is None:
+                return False
+            return _is_word(prev, ascii_only) == _is_word(cur, ascii_only)
+        raise _RegexError(f"unsupported anchor {name}")  # pragma: no cover
+
+    def _step(
+        self, current: frozenset[int], prev: str | None, cur: str | None, last: bool
+    ) -> frozenset[int] | bool:
+        states = self._states
+        seen: set[int] = set()
+        stack = [*current, self._start]
+        nxt: set[int] = set()
+        while stack:
+            s = stack.pop()
+            if s in seen:
+                continue
+            seen.add(s)
+            kind, a, b = states[s]
+            if kind == _CHAR:
+                if cur is not None and a(cur):
+                    nxt.add(b)
+            elif kind == _SPLIT:
+                stack.append(b)
+                stack.append(a)
+            elif kind == _ASSERT:
+                if self._holds(a, prev, cur, last):
+                    stack.append(b)
+            elif kind == _EPS:  # pragma: no cover - not emitted today
+                stack.append(b)
+            else:
+                self.work += len(seen)
+                return True
+        self.work += len(seen)
+        return frozenset(nxt)
+
+    def search(self, value: str) -> bool:
+        """True when the pattern matches anywhere in ``value`` (``re.search`` semantics)."""
+        memo = self._memo
+        if len(memo) > _MEMO_MAX:
+            memo.clear()
+        current: frozenset[int] = frozenset()
+        prev: str | None = None
+        n = len(value)
+        assertions = self._assertions
+        for i in range(n + 1):
+            cur = value[i] if i < n else None
+            key: tuple[Any, ...] = (
+                (current, prev, cur, i == n - 1) if assertions else (current, cur)
+            )
+            hit = memo.get(key)
+            if hit is None:
+                hit = self._step(current, prev, cur, i == n - 1)
+                memo[key] = hit
+            if isinstance(hit, bool):
+                return True
+            current = hit
+            prev = cur
+        return False
+
+
+# ---- the pack model ------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class FieldTest:
+    """One test of one record field, e.g. ``FieldTest("similarity", "gte", 90)``."""
+
+    field: str
+    op: str
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class AllOf:
+    """True when every item is true."""
+
+    items: tuple[Condition, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AnyOf:
+    """True when at least one item is true."""
+
+    items: tuple[Condition, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    """Inverts its item, so ``Not(FieldTest("country", "equals", "CN"))`` holds for None too."""
+
+    item: Condition
+
+
+Condition: TypeAlias = FieldTest | AllOf | AnyOf | Not
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One additive rule: when ``when`` holds, add ``score`` points and say ``message``.
+
+    A ``clear`` rule adds no points; when it fires the whole evaluation is cleared (score 0,
+    no tier): the brand's own domains and authorized stores are never flagged.
+    """
+
+    id: str
+    description: str
+    when: Condition
+    score: int = 0
+    tags: tuple[str, ...] = ()
+    message: str | None = None
+    clear: bool = False
+    location: Location | None = field(default=None, compare=False)
+
+    @property
+    def reason_text(self) -> str:
+        """The reason template: ``message``, else the description."""
+        return self.message if self.message is not None else self.description
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    """A named score threshold: a score gets the highest tier whose threshold it reaches."""
+
+    name: str
+    threshold: int
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """A pack's own test: screening ``url``/``name`` must give ``tier`` and fire ``rules``.
+
+    ``expect_tier`` is False when the example says nothing about the tier (``tier`` absent);
+    then ``tier`` is None and is not checked.
+    """
+
+    url: str | None = None
+    name: str | None = None
+    tier: str | None = None
+    expect_tier: bool = False
+    rules: tuple[str, ...] = ()
+    not_rules: tuple[str, ...] = ()
+    location: Location | None = field(default=None, compare=False)
+
+
+def _clean_host(raw: str) -> str:
+    host = raw.strip().lower().rstrip(".")
+    if host and not host.isascii():
+        with contextlib.suppress(UnicodeError):
+            host = host.encode("idna").decode("ascii")
+    return host
+
+
+def _under(host: str, parents: Iterable[str]) -> bool:
+    return any(host == p or host.endswith("." + p) for p in parents)
+
+
+def _split_store(entry: str) -> tuple[str, str]:
+    text = entry.strip()
+    if "://" not in text:
+        text = "//" + text
+    parts = urlsplit(text)
+    host = _clean_host(parts.hostname or "")
+    return host, parts.path.rstrip("/").lower()
+
+
+@dataclass(frozen=True, slots=True)
+class BrandProfile:
+    """Who the brand is: its own domains, its authorized sellers and the lists it watches.
+
+    Hosts are compared lowercase and ASCII (IDNs as punycode); a host matches an entry when it
+    equals it or is a subdomain of it. Store entries are URL prefixes (``shopee.sg/acme``,
+    scheme optional): the host must equal the store's host (or ``www.`` + it) and the path
+    must start with the store's path at a ``/`` boundary, compared case-insensitively.
+    """
+
+    name: str | None = None
+    own_domains: tuple[str, ...] = ()
+    authorized_hosts: tuple[str, ...] = ()
+    authorized_stores: tuple[str, ...] = ()
+    authorized_store_ids: tuple[str, ...] = ()
+    watch_lists: tuple[str, ...] = ()
+
+    @property
+    def has_url_rules(self) -> bool:
+        """True when authorization depends on the URL path, not only the host."""
+        return bool(self.authorized_stores)
+
+    def is_own_domain(self, host: str | None) -> bool:
+        """True when ``host`` is one of the brand's own domains or a subdomain of one."""
+        if not host or not self.own_domains:
+            return False
+        return _under(_clean_host(host), self.own_domains)
+
+    def is_authorized(
+        self, *, host: str | None = None, url: str | None = None, store_id: str | None = None
+    ) -> bool:
+        """True when the host, the store URL or the store id is an authorized seller's."""
+        if store_id is not None and store_id in self.authorized_store_ids:
+            return True
+        h = _clean_host(host) if host else None
+        if h and _under(h, self.authorized_hosts):
+            return True
+        if url and self.authorized_stores:
+            u_host, u_path = _split_store(url) if isinstance(url, str) else ("", "")
+            if not u_host:
+                return False
+            for entry in self.authorized_stores:
+                s_host, s_path = _split_store(entry)
+                if u_host != s_host and u_host != "www." + s_host:
+                    continue
+                if not s_path or u_path == s_path or u_path.startswith(s_path + "/"):
+                    return True
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why a score: the rule that fired, the points it added and its message."""
+
+    rule_id: str
+    points: int
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """A pack's verdict on one record: summed and clamped score, tier, reasons in pack order."""
+
+    score: int
+    tier: str | None
+    reasons: tuple[Reason, ...]
+    cleared: bool
+
+
+# ---- condition checking and compilation ----------------------------------------------------
+Record = Mapping[str, Any]
+_Test = Callable[[Record], bool]
+
+
+def _suggest(word: object, choices: Iterable[str]) -> str:
+    if not isinstance(word, str):
+        return ""
+    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _type_name(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list | tuple):
+        return "list"
+    if isinstance(value, dict):
+        return "mapping"
+    return type(value).__name__
+
+
+def _is_number(value: object) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return math.isfinite(value)
+
+
+def _check_scalar(fname: str, ftype: FieldType, value: object) -> str | None:
+    """Why ``value`` cannot be compared with field ``fname``, or None when it can."""
+    if ftype in (_S,):
+        if not isinstance(value, str):
+            hint = f" (quote it: '{value}')" if _is_number(value) or isinstance(value, bool) else ""
+            return f"'{fname}' is a string field; expected a string, got {_type_name(value)}{hint}"
+        vocab = VOCABULARIES.get(fname)
+        if vocab is not None and value not in vocab:
+            return f"unknown {fname} '{value}'{_suggest(value, vocab)}"
+        return None
+    if ftype is _B:
+        if not isinstance(value, bool):
+            return f"'{fname}' is a boolean field; expected true or false, got {_type_name(value)}"
+        return None
+    if ftype in (_I, _N, _L):
+        if ftype is _L and not (isinstance(value, int) and not isinstance(value, bool)):
+            return f"'{fname}' is a list of integers; expected an integer, got {_type_name(value)}"
+        if not _is_number(value):
+            return f"'{fname}' is a {ftype.value} field; expected a number, got {_type_name(value)}"
+        return None
+    return None  # pragma: no cover
+
+
+def _check_test(fname: str, op: str, value: object) -> tuple[str | None, Any]:
+    """Validate one field test; return (error, normalised value)."""
+    ftype = FIELDS.get(fname)
+    if ftype is None:
+        return f"unknown field '{fname}'{_suggest(fname, FIELDS)}", None
+    if op not in OPERATORS:
+        return f"unknown operator '{op}'{_suggest(op, OPERATORS)}", None
+    allowed = _OPS_BY_TYPE[ftype]
+    if op not in allowed:
+        return (
+            f"operator '{op}' does not apply to {ftype.value} field '{fname}' "
+            f"(use {', '.join(allowed)})",
+            None,
+        )
+    if op == "exists":
+        if not isinstance(value, bool):
+            return f"'exists' takes true or false, got {_type_name(value)}", None
+        return None, value
+    if op in ("in", "not_in") or (op in ("startswith", "endswith") and isinstance(value, list)):
+        if not isinstance(value, list | tuple) or not value:
+            return f"'{op}' takes a non-empty list, got {_type_name(value)}", None
+        if len(value) > LIMITS.max_list_values:
+            return f"'{op}' list has more than {LIMITS.max_list_values} values", None
+        for item in value:
+            err = _check_scalar(fname, ftype, item)
+            if err:
+                return err, None
+        return None, tuple(value)
+    if op == "matches":
+        if not isinstance(value, str):
+            return f"'matches' takes a regular expression string, got {_type_name(value)}", None
+        try:
+            _SafeRegex(value)
+        except _RegexError as exc:
+            return str(exc), None
+        return None, value
+    if op in ("contains", "startswith", "endswith") and ftype is _S:
+        if not isinstance(value, str):
+            return f"'{op}' takes a string, got {_type_name(value)}", None
+        return None, value
+    err = _check_scalar(fname, ftype, value)
+    if err:
+        return err, None
+    return None, value
+
+
+def _compile_test(t: FieldTest) -> _Test:
+    f, op, v = t.field, t.op, t.value
+    ftype = FIELDS[f]
+    if op == "exists":
+        if v:
+            return lambda r: r.get(f) is not None
+        return lambda r: r.get(f) is None
+    if ftype is _L:
+        if op == "contains":
+            return lambda r: (x := r.get(f)) is not None and v in x
+        values = frozenset(v)
+        if op == "in":
+            return lambda r: (x := r.get(f)) is not None and not values.isdisjoint(x)
+        return lambda r: (x := r.get(f)) is not None and values.isdisjoint(x)
+    if op == "equals":
+        return lambda r: bool(r.get(f) == v)
+    if op == "in":
+        values = frozenset(v)
+        return lambda r: r.get(f) in values
+    if op == "not_in":
+        values = frozenset(v)
+        return lambda r: (x := r.get(f)) is not None and x not in values
+    if op == "contains":
+        return lambda r: (x := r.get(f)) is not None and v in x
+    if op == "startswith":
+        prefixes = v if isinstance(v, str) else tuple(v)
+        return lambda r: (x := r.get(f)) is not None and bool(x.startswith(prefixes))
+    if op == "endswith":
+        suffixes = v if isinstance(v, str) else tuple(v)
+        return lambda r: (x := r.get(f)) is not None and bool(x.endswith(suffixes))
+    if op == "matches":
+        rx = _SafeRegex(v)
+        return lambda r: (x := r.get(f)) is not None and rx.search(x)
+    if op == "gt":
+        return lambda r: (x := r.get(f)) is not None and bool(x > v)
+    if op == "gte":
+        return lambda r: (x := r.get(f)) is not None and bool(x >= v)
+    if op == "lt":
+        return lambda r: (x := r.get(f)) is not None and bool(x < v)
+    if op == "lte":
+        return lambda r: (x := r.get(f)) is not None and bool(x <= v)
+    raise RulePackError(f"unknown operator '{op}'")  # pragma: no cover - checked before
+
+
+def _compile(cond: Condition) -> _Test:
+    if isinstance(cond, FieldTest):
+        return _compile_test(cond)
+    if isinstance(cond, Not):
+        inner = _compile(cond.item)
+        return lambda r: not inner(r)
+    parts = tuple(_compile(c) for c in cond.items)
+    if len(parts) == 1:
+        return parts[0]
+    if isinstance(cond, AllOf):
+        if len(parts) == 2:
+            a, b = parts
+            return lambda r: a(r) and b(r)
+
+        def all_of(r: Record) -> bool:
+            # An explicit loop: all() over a generator costs more than the tests themselves.
+            for p in parts:  # noqa: SIM110
+                if not p(r):
+                    return False
+            return True
+
+        return all_of
+    if len(parts) == 2:
+        a, b = parts
+        return lambda r: a(r) or b(r)
+
+    def any_of(r: Record) -> bool:
+        for p in parts:  # noqa: SIM110
+            if p(r):
+                return True
+        return False
+
+    return any_of
+
+
+def _validate_condition(cond: object, depth: int = 0) -> str | None:
+    """Check a programmatically built condition tree; None when valid."""
+    if depth > LIMITS.max_depth:
+        return f"condition nested deeper than {LIMITS.max_depth} levels"
+    if isinstance(cond, FieldTest):
+        err, _ = _check_test(cond.field, cond.op, cond.value)
+        return err
+    if isinstance(cond, Not):
+        return _validate_condition(cond.item, depth + 1)
+    if isinstance(cond, AllOf | AnyOf):
+        if not cond.items:
+            return "an all/any condition needs at least one item"
+        for c in cond.items:
+            err = _validate_condition(c, depth + 1)
+            if err:
+                return err
+        return None
+    return f"not a condition: {cond!r}"
+
+
+def _fields_of(cond: Condition) -> set[str]:
+    if isinstance(cond, FieldTest):
+        return {cond.field}
+    if isinstance(cond, Not):
+        return _fields_of(cond.item)
+    out: set[str] = set()
+    for c in cond.items:
+        out |= _fields_of(c)
+    return out
+
+
+def _canon(cond: Condition) -> Any:
+    if isinstance(cond, FieldTest):
+        v = list(cond.value) if isinstance(cond.value, tuple) else cond.value
+        return [cond.field, cond.op, v]
+    if isinstance(cond, Not):
+        return {"not": _canon(cond.item)}
+    key = "all" if isinstance(cond, AllOf) else "any"
+    return {key: [_canon(c) for c in cond.items]}
+
+
+# Message templates: "{market_name} is listed" -> literal parts and field names. Only bare field
+# names are allowed (no attribute access, indexing, conversions or format specs).
+_Template = tuple[tuple[str, str | None], ...]
+
+
+def _parse_template(text: str) -> tuple[_Template | None, str | None]:
+    parts: list[tuple[str, str | None]] = []
+    try:
+        parsed = list(string.Formatter().parse(text))
+    except ValueError as exc:
+        return None, f"message: {exc} (write {{{{ and }}}} for literal braces)"
+    for literal, fname, spec, conv in parsed:
+        if fname is None:
+            parts.append((literal, None))
+            continue
+        if fname not in FIELDS or spec or conv:
+            shown = fname + (f"!{conv}" if conv else "") + (f":{spec}" if spec else "")
+            return None, f"message: unknown field '{{{shown}}}'{_suggest(fname, FIELDS)}"
+        parts.append((literal, fname))
+    return tuple(parts), None
+
+
+def _render_value(value: object) -> str:
+    if value is None:
+        return "?"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list | tuple):
+        return ", ".join(_render_value(v) for v in value)
+    return str(value)
+
+
+def _renderer(template: _Template) -> Callable[[Record], str]:
+    def render(r: Record) -> str:
+        out: list[str] = []
+        for literal, fname in template:
+            out.append(literal)
+            if fname is not None:
+                out.append(_render_value(r.get(fname)))
+        return "".join(out)
+
+    return render
+
+
+def _template_fields(template: _Template) -> set[str]:
+    return {f for _, f in template if f is not None}
+
+
+# ---- the pack ------------------------------------------------------------------------------
+_CompiledRule = tuple[str, _Test, int, bool, str | Callable[[Record], str]]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class RulePack:
+    """A resolved, validated rule pack (``extends`` already merged), ready to evaluate.
+
+    ``content_hash`` is the sha256 of the canonical JSON of everything that can change a
+    result (name, brand, rules with their messages, tiers; not examples, comments or layout),
+    so a triage decision can be reproduced; :attr:`short_hash` is its first 12 characters.
+    Instances pickle by value and recompile on the other side.
+    """
+
+    name: str
+    rules: tuple[Rule, ...]
+    tiers: tuple[Tier, ...]
+    brand: BrandProfile = BrandProfile()
+    description: str = ""
+    version: int = 1
+    examples: tuple[Example, ...] = ()
+    source: str | None = None
+    extends: tuple[str, ...] = ()  # the sources merged into this pack, base first
+    content_hash: str = field(init=False)
+    fields_used: frozenset[str] = field(init=False)
+    _compiled: tuple[_CompiledRule, ...] = field(init=False, repr=False)
+    _tiers_desc: tuple[tuple[str, int], ...] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        compiled: list[_CompiledRule] = []
+        used: set[str] = set()
+        seen: set[str] = set()
+        for rule in self.rules:
+            where = rule.location
+            if rule.id in seen:
+                raise RulePackError(f"duplicate rule id '{rule.id}'", where)
+            seen.add(rule.id)
+            err = _validate_condition(rule.when)
+            if err:
+                raise RulePackError(f"rule '{rule.id}': {err}", where)
+            template, terr = _parse_template(rule.reason_text)
+            if template is None:
+                raise RulePackError(f"rule '{rule.id}': {terr}", where)
+            fields_in_message = _template_fields(template)
+            message: str | Callable[[Record], str] = (
+                _renderer(template) if fields_in_message else rule.reason_text
+            )
+            used |= _fields_of(rule.when) | fields_in_message
+            points = 0 if rule.clear else rule.score
+            compiled.append((rule.id, _compile(rule.when), points, rule.clear, message))
+        thresholds = sorted(((t.threshold, t.name) for t in self.tiers), reverse=True)
+        canonical = {
+            "version": self.version,
+            "name": self.name,
+            "brand": {
+                "name": self.brand.name,
+                "own_domains": list(self.brand.own_domains),
+                "authorized_hosts": list(self.brand.authorized_hosts),
+                "authorized_stores": list(self.brand.authorized_stores),
+                "authorized_store_ids": list(self.brand.authorized_store_ids),
+                "watch_lists": list(self.brand.watch_lists),
+            },
+            "rules": [
+                {
+                    "id": r.id,
+                    "description": r.description,
+                    "when": _canon(r.when),
+                    "score": r.score,
+                    "clear": r.clear,
+                    "message": r.reason_text,
+                    "tags": list(r.tags),
+                }
+                for r in self.rules
+            ],
+            "tiers": [[name, threshold] for threshold, name in thresholds],
+        }
+        text = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        object.__setattr__(self, "content_hash", hashlib.sha256(text.encode()).hexdigest())
+        object.__setattr__(self, "fields_used", frozenset(used))
+        object.__setattr__(self, "_compiled", tuple(compiled))
+        object.__setattr__(self, "_tiers_desc", tuple((n, t) for t, n in thresholds))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            _rebuild_pack,
+            (
+                self.name,
+                self.rules,
+                self.tiers,
+                self.brand,
+                self.description,
+                self.version,
+                self.examples,
+                self.source,
+                self.extends,
+            ),
+        )
+
+    @property
+    def short_hash(self) -> str:
+        """The first 12 hex digits of :attr:`content_hash`, enough to name a pack version."""
+        return self.content_hash[:12]
+
+    def rule(self, rule_id: str) -> Rule:
+        """The rule with this id (KeyError when there is none)."""
+        for r in self.rules:
+            if r.id == rule_id:
+                return r
+        raise KeyError(rule_id)
+
+    def tier_for(self, score: int) -> str | None:
+        """The highest tier whose threshold is <= ``score``; None below every tier."""
+        for name, threshold in self._tiers_desc:
+            if score >= threshold:
+                return name
+        return None
+
+    def evaluate(self, record: Record) -> Evaluation:
+        """Score one record: sum the points of the rules that fire, clamp to 0..100, pick a tier.
+
+        Reasons come in pack order. When a ``clear`` rule fires the result is cleared: score 0,
+        tier None, ``cleared`` True (the reasons still list every rule that fired).
+        """
+        reasons: list[Reason] = []
+        total = 0
+        cleared = False
+        for rule_id, test, points, clear, message in self._compiled:
+            if test(record):
+                total += points
+                cleared = cleared or clear
+                text = message if isinstance(message, str) else message(record)
+                reasons.append(Reason(rule_id, points, text))
+        if cleared:
+            return Evaluation(0, None, tuple(reasons), True)
+        score = 0 if total < 0 else 100 if total > 100 else total
+        tier = None
+        for name, threshold in self._tiers_desc:
+            if score >= threshold:
+                tier = name
+                break
+        return Evaluation(score, tier, tuple(reasons), False)
+
+
+def _rebuild_pack(*args: Any) -> RulePack:
+    return RulePack(*args)
+
+
+# ---- parsing YAML into layers --------------------------------------------------------------
+_TOP_KEYS = (
+    "version",
+    "name",
+    "description",
+    "extends",
+    "brand",
+    "disable",
+    "rules",
+    "tiers",
+    "examples",
+)
+_RULE_KEYS = ("id", "description", "when", "score", "tags", "message", "clear")
+_BRAND_KEYS = (
+    "name",
+    "own_domains",
+    "authorized_hosts",
+    "authorized_stores",
+    "authorized_store_ids",
+    "watch_lists",
+)
+_EXAMPLE_KEYS = ("url", "name", "tier", "rules", "not_rules")
+_ID_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}\Z")
+_TIER_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,31}\Z")
+_HOST_RE = re.compile(r"[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*\Z")
+_MAX_SCORE = 1000
+
+
+class _Errors:
+    """Collects errors; ``first_only`` makes the first one raise (load) instead (check)."""
+
+    def __init__(self, *, first_only: bool) -> None:
+        self.first_only = first_only
+        self.items: list[RulePackError] = []
+
+    def add(self, message: str, where: Location | None) -> None:
+        err = RulePackError(message, where)
+        if self.first_only:
+            raise err
+        self.items.append(err)
+
+
+@dataclass
+class _ExampleDraft:
+    example: Example
+    tier_loc: Location | None
+    rule_refs: list[tuple[str, Location]]
+
+
+@dataclass
+class _Layer:
+    display: str
+    path: Path
+    loc: Location
+    extends: tuple[str, Location] | None = None
+    name: str | None = None
+    description: str | None = None
+    brand: dict[str, Any] = field(default_factory=dict)
+    disable: list[tuple[str, Location]] = field(default_factory=list)
+    disable_loc: Location | None = None
+    rules: list[Rule] = field(default_factory=list)
+    tiers: tuple[Tier, ...] | None = None
+    tiers_given: bool = False
+    examples: list[_ExampleDraft] = field(default_factory=list)
+
+
+def _keys_check(m: YamlMap, allowed: Sequence[str], what: str, errs: _Errors) -> None:
+    for key in m:
+        if key not in allowed:
+            errs.add(f"unknown {what} key '{key}'{_suggest(key, allowed)}", m.key_loc(key))
+
+
+def _str_list(
+    m: YamlMap, key: str, errs: _Errors, *, what: str = "string"
+) -> list[tuple[str, Location]]:
+    value = m[key]
+    if not isinstance(value, YamlList):
+        errs.add(f"'{key}' must be a list of {what}s, got {_type_name(value)}", m.value_loc(key))
+        return []
+    out: list[tuple[str, Location]] = []
+    for i, item in enumerate(value):
+        if not isinstance(item, str) or not item.strip():
+            errs.add(
+                f"'{key}' items must be non-empty {what}s, got {_type_name(item)}",
+                value.item_loc(i),
+            )
+            continue
+        out.append((item, value.item_loc(i)))
+    return out
+
+
+def _parse_condition(node: object, where: Location, depth: int, errs: _Errors) -> Condition | None:
+    if depth > LIMITS.max_depth:
+        errs.add(f"condition nested deeper than {LIMITS.max_depth} levels", where)
+        return None
+    if not isinstance(node, YamlMap) or not node:
+        errs.add(
+            "a condition is a non-empty mapping of field tests and all/any/not, "
+            f"got {_type_name(node) if node != {} else 'an empty mapping'}",
+            where,
+        )
+        return None
+    items: list[Condition] = []
+    ok = True
+    for key, value in node.items():
+        kloc, vloc = node.key_loc(key), node.value_loc(key)
+        if key in ("all", "any"):
+            if not isinstance(value, YamlList) or not value:
+                errs.add(f"'{key}' takes a non-empty list of conditions", vloc)
+                ok = False
+                continue
+            subs = [
+                _parse_condition(v, value.item_loc(i), depth + 1, errs) for i, v in enumerate(value)
+            ]
+            if any(s is None for s in subs):
+                ok = False
+                continue
+            conds = tuple(s for s in subs if s is not None)
+            items.append(AllOf(conds) if key == "all" else AnyOf(conds))
+        elif key == "not":
+            sub = _parse_condition(value, vloc, depth + 1, errs)
+            if sub is None:
+                ok = False
+            else:
+                items.append(Not(sub))
+        elif key in FIELDS:
+            tests = _parse_field(key, value, kloc, vloc, errs)
+            if tests is None:
+                ok = False
+            else:
+                items.extend(tests)
+        else:
+            if key in OPERATORS:
+                msg = f"operator '{key}' needs a field: write 'FIELD: {{{key}: VALUE}}'"
+            else:
+                msg = f"unknown field '{key}'{_suggest(key, (*FIELDS, *_COMBINATORS))}"
+            errs.add(msg, kloc)
+            ok = False
+    if not ok:
+        return None
+    return items[0] if len(items) == 1 else AllOf(tuple(items))
+
+
+def _parse_field(
+    fname: str, value: object, kloc: Location, vloc: Location, errs: _Errors
+) -> list[Condition] | None:
+    ftype = FIELDS[fname]
+    if value is None:
+        errs.add(
+            f"'{fname}' has no value; to test for a missing value write "
+            f"'{fname}: {{exists: false}}'",
+            vloc,
+        )
+        return None
+    if isinstance(value, YamlMap):
+        if not value:
+            errs.add(f"'{fname}' needs at least one operator", vloc)
+            return None
+        out: list[Condition] = []
+        ok = True
+        for op, arg in value.items():
+            if op not in OPERATORS or op not in _OPS_BY_TYPE[ftype]:
+                err, _ = _check_test(fname, op, arg)
+                errs.add(err or f"bad operator '{op}'", value.key_loc(op))
+                ok = False
+                continue
+            err, norm = _check_test(fname, op, arg)
+            if err:
+                errs.add(err, value.value_loc(op))
+                ok = False
+                continue
+            out.append(FieldTest(fname, op, norm))
+        return out if ok else None
+    # Shorthands: a scalar means equals, a list means in.
+    op = "in" if isinstance(value, YamlList) else "equals"
+    err, norm = _check_test(fname, op, list(value) if isinstance(value, YamlList) else value)
+    if err:
+        if op == "equals" and ftype is _L:
+            err = f"'{fname}' is a list of integers: write '{fname}: {{contains: {value}}}'"
+        errs.add(err, vloc)
+        return None
+    return [FieldTest(fname, op, norm)]
+
+
+def _parse_rule(node: object, where: Location, errs: _Errors) -> Rule | None:
+    if not isinstance(node, YamlMap):
+        errs.add(
+            f"a rule is a mapping with id, description, when and score, got {_type_name(node)}",
+            where,
+        )
+        return None
+    n_errors = len(errs.items)
+    _keys_check(node, _RULE_KEYS, "rule", errs)
+    rid = node.get("id")
+    if "id" not in node:
+        errs.add("rule is missing 'id'", node.loc)
+    elif not isinstance(rid, str) or not _ID_RE.match(rid):
+        errs.add(
+            f"rule id must be 1-64 characters of a-z, 0-9, '.', '_', '-' starting with a letter "
+            f"or digit, got {rid!r}",
+            node.value_loc("id"),
+        )
+    label = f"rule '{rid}'" if isinstance(rid, str) else "rule"
+    description = node.get("description")
+    if "description" not in node:
+        errs.add(f"{label} is missing 'description'", node.loc)
+    elif not isinstance(description, str) or not description.strip():
+        errs.add("'description' must be a non-empty string", node.value_loc("description"))
+    clear = node.get("clear", False)
+    if not isinstance(clear, bool):
+        errs.add(f"'clear' must be true or false, got {_type_name(clear)}", node.value_loc("clear"))
+        clear = False
+    score = node.get("score", 0)
+    if clear and "score" in node:
+        errs.add("a 'clear' rule has no 'score' (it forces the score to 0)", node.key_loc("score"))
+    elif "score" not in node and not clear:
+        errs.add(f"{label} is missing 'score'", node.loc)
+    elif isinstance(score, bool) or not isinstance(score, int):
+        errs.add(f"'score' must be an integer, got {_type_name(score)}", node.value_loc("score"))
+    elif not -_MAX_SCORE <= score <= _MAX_SCORE:
+        errs.add(f"'score' must be between {-_MAX_SCORE} and {_MAX_SCORE}", node.value_loc("score"))
+    tags: list[str] = []
+    if "tags" in node:
+        tags = [t for t, _ in _str_list(node, "tags", errs)]
+    message = node.get("message")
+    if "message" in node:
+        if not isinstance(message, str) or not message.strip():
+            errs.add("'message' must be a non-empty string", node.value_loc("message"))
+        else:
+            _template, terr = _parse_template(message)
+            if terr:
+                errs.add(terr, node.value_loc("message"))
+    elif isinstance(description, str):
+        _template, terr = _parse_template(description)
+        if terr:
+            errs.add(terr.replace("message:", "description:", 1), node.value_loc("description"))
+    when: Condition | None = None
+    if "when" not in node:
+        errs.add(f"{label} is missing 'when'", node.loc)
+    else:
+        when = _parse_condition(node["when"], node.value_loc("when"), 0, errs)
+    if len(errs.items) > n_errors or when is None:
+        return None
+    assert isinstance(rid, str) and isinstance(description, str)
+    return Rule(
+        id=rid,
+        description=description,
+        when=when,
+        score=0 if clear else int(score),
+        tags=tuple(tags),
+        message=message if isinstance(message, str) else None,
+        clear=clear,
+        location=node.loc,
+    )
+
+
+def _parse_tiers(node: object, where: Location, errs: _Errors) -> tuple[Tier, ...] | None:
+    if not isinstance(node, YamlMap) or not node:
+        errs.add("'tiers' must be a mapping of tier name to threshold (high: 70)", where)
+        return None
+    tiers: list[Tier] = []
+    by_threshold: dict[int, str] = {}
+    ok = True
+    for name, threshold in node.items():
+        if not _TIER_RE.match(name):
+            errs.add(f"tier name must be a short identifier, got '{name}'", node.key_loc(name))
+            ok = False
+            continue
+        if (
+            isinstance(threshold, bool)
+            or not isinstance(threshold, int)
+            or not (1 <= threshold <= 100)
+        ):
+            errs.add(
+                f"tier '{name}' threshold must be an integer from 1 to 100, got {threshold!r}",
+                node.value_loc(name),
+            )
+            ok = False
+            continue
+        if threshold in by_threshold:
+            errs.add(
+                f"tier '{name}' has the same threshold as tier '{by_threshold[threshold]}'",
+                node.value_loc(name),
+            )
+            ok = False
+            continue
+        by_threshold[threshold] = name
+        tiers.append(Tier(name, threshold))
+    return tuple(tiers) if ok else None
+
+
+def _parse_brand(node: object, where: Location, errs: _Errors) -> dict[str, Any]:
+    if not isinstance(node, YamlMap):
+        errs.add(f"'brand' must be a mapping, got {_type_name(node)}", where)
+        return {}
+    _keys_check(node, _BRAND_KEYS, "brand", errs)
+    out: dict[str, Any] = {}
+    if "name" in node:
+        name = node["name"]
+        if not isinstance(name, str) or not name.strip():
+            errs.add("brand 'name' must be a non-empty string", node.value_loc("name"))
+        else:
+            out["name"] = name
+    for key in ("own_domains", "authorized_hosts"):
+        if key in node:
+            hosts: list[str] = []
+            for raw, loc in _str_list(node, key, errs, what="host"):
+                host = _clean_host(raw)
+                if not _HOST_RE.match(host) or "." not in host:
+                    errs.add(
+                        f"'{raw}' is not a host name (write 'acme.com', without scheme or path)",
+                        loc,
+                    )
+                    continue
+                hosts.append(host)
+            out[key] = tuple(hosts)
+    if "authorized_stores" in node:
+        stores: list[str] = []
+        for raw, loc in _str_list(node, "authorized_stores", errs, what="store URL"):
+            host, _path = _split_store(raw)
+            if not host or not _HOST_RE.match(host) or "." not in host:
+                errs.add(f"'{raw}' is not a store URL (write 'shopee.sg/acme_official')", loc)
+                continue
+            stores.append(raw.strip())
+        out["authorized_stores"] = tuple(stores)
+    if "authorized_store_ids" in node:
+        value = node["authorized_store_ids"]
+        ids: list[str] = []
+        if not isinstance(value, YamlList):
+            errs.add(
+                "'authorized_store_ids' must be a list", node.value_loc("authorized_store_ids")
+            )
+        else:
+            for i, item in enumerate(value):
+                # Store ids are often numeric: accept integers and keep them as text.
+                if isinstance(item, bool) or not isinstance(item, str | int) or item == "":
+                    errs.add(
+                        f"store ids must be strings or integers, got {_type_name(item)}",
+                        value.item_loc(i),
+                    )
+                    continue
+                ids.append(str(item))
+        out["authorized_store_ids"] = tuple(ids)
+    if "watch_lists" in node:
+        lists: list[str] = []
+        for raw, loc in _str_list(node, "watch_lists", errs, what="list id"):
+            if raw not in WATCH_LISTS:
+                errs.add(f"unknown watch list '{raw}'{_suggest(raw, WATCH_LISTS)}", loc)
+                continue
+            lists.append(raw)
+        out["watch_lists"] = tuple(lists)
+    return out
+
+
+def _parse_example(node: object, where: Location, errs: _Errors) -> _ExampleDraft | None:
+    if not isinstance(node, YamlMap):
+        errs.add(
+            f"an example is a mapping with url and tier or rules, got {_type_name(node)}", where
+        )
+        return None
+    n_errors = len(errs.items)
+    _keys_check(node, _EXAMPLE_KEYS, "example", errs)
+    values: dict[str, str | None] = {}
+    for key in ("url", "name"):
+        v = node.get(key)
+        if key in node and not isinstance(v, str):
+            errs.add(f"example '{key}' must be a string, got {_type_name(v)}", node.value_loc(key))
+        values[key] = v if isinstance(v, str) else None
+    if "url" not in node and "name" not in node:
+        errs.add("example needs a 'url' or a 'name'", node.loc)
+    tier = node.get("tier")
+    if "tier" in node and tier is not None and not isinstance(tier, str):
+        errs.add(
+            f"example 'tier' must be a tier name or null, got {_type_name(tier)}",
+            node.value_loc("tier"),
+        )
+    refs: dict[str, list[tuple[str, Location]]] = {}
+    for key in ("rules", "not_rules"):
+        refs[key] = _str_list(node, key, errs, what="rule id") if key in node else []
+    if not ({"tier", "rules", "not_rules"} & set(node)):
+        errs.add("example needs 'tier', 'rules' or 'not_rules' to check", node.loc)
+    if len(errs.items) > n_errors:
+        return None
+    example = Example(
+        url=values["url"],
+        name=values["name"],
+        tier=tier if isinstance(tier, str) else None,
+        expect_tier="tier" in node,
+        rules=tuple(r for r, _ in refs["rules"]),
+        not_rules=tuple(r for r, _ in refs["not_rules"]),
+        location=node.loc,
+    )
+    tier_loc = node.value_loc("tier") if "tier" in node else None
+    return _ExampleDraft(example, tier_loc, refs["rules"] + refs["not_rules"])
+
+
+def _parse_layer(display: str, path: Path, errs: _Errors) -> _Layer | None:
+    try:
+        raw = _read_capped(path, display)
+        data = load_yaml_bytes(raw, display)
+    except RulePackError as exc:
+        errs.add(exc.message, exc.location)
+        return None
+    except DataError as exc:
+        errs.add(exc.message, exc.location)
+        return None
+    if not isinstance(data, YamlMap):
+        errs.add(
+            "a rule pack is a mapping with version, name, rules and tiers"
+            + (" (the file is empty)" if data is None else f", got {_type_name(data)}"),
+            getattr(data, "loc", Location(display, 1, 1)),
+        )
+        return None
+    layer = _Layer(display=display, path=path, loc=data.loc)
+    for key, value in data.items():
+        kloc, vloc = data.key_loc(key), data.value_loc(key)
+        if key not in _TOP_KEYS:
+            errs.add(f"unknown top-level key '{key}'{_suggest(key, _TOP_KEYS)}", kloc)
+        elif key == "version":
+            if isinstance(value, bool) or value != 1:
+                errs.add(
+                    f"unsupported rule-pack version {value!r}; this library reads version 1", vloc
+                )
+        elif key in ("name", "description", "extends"):
+            if not isinstance(value, str) or not value.strip():
+                errs.add(f"'{key}' must be a non-empty string, got {_type_name(value)}", vloc)
+            elif key == "name":
+                layer.name = value
+            elif key == "description":
+                layer.description = value
+            else:
+                layer.extends = (value, vloc)
+        elif key == "brand":
+            layer.brand = _parse_brand(value, vloc, errs)
+        elif key == "disable":
+            layer.disable = _str_list(data, key, errs, what="rule id")
+            layer.disable_loc = kloc
+        elif key == "rules":
+            if not isinstance(value, YamlList):
+                errs.add(f"'rules' must be a list of rules, got {_type_name(value)}", vloc)
+                continue
+            if len(value) > LIMITS.max_rules:
+                errs.add(f"more than {LIMITS.max_rules} rules", vloc)
+                continue
+            first_seen: dict[str, Location] = {}
+            for i, item in enumerate(value):
+                rule = _parse_rule(item, value.item_loc(i), errs)
+                if isinstance(item, YamlMap) and isinstance(item.get("id"), str):
+                    rid = item["id"]
+                    if rid in first_seen:
+                        errs.add(
+                            f"duplicate rule id '{rid}' (first defined at line "
+                            f"{first_seen[rid].line})",
+                            item.value_loc("id"),
+                        )
+                        continue
+                    first_seen[rid] = item.value_loc("id")
+                if rule is not None:
+                    layer.rules.append(rule)
+        elif key == "tiers":
+            layer.tiers = _parse_tiers(value, vloc, errs)
+            layer.tiers_given = True
+        elif key == "examples":
+            if not isinstance(value, YamlList):
+                errs.add(f"'examples' must be a list, got {_type_name(value)}", vloc)
+                continue
+            if len(value) > LIMITS.max_examples:
+                errs.add(f"more than {LIMITS.max_examples} examples", vloc)
+                continue
+            for i, item in enumerate(value):
+                draft = _parse_example(item, value.item_loc(i), errs)
+                if draft is not None:
+                    layer.examples.append(draft)
+    if "version" not in data:
+        errs.add("missing 'version: 1' (the rule-pack format version)", data.loc)
+    if "name" not in data:
+        errs.add("missing 'name'", data.loc)
+    return layer
+
+
+def _read_capped(path: Path, display: str) -> bytes:
+    from ._yaml import MAX_BYTES
+
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            raise RulePackError(
+                f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB", Location(display)
+            )
+        return path.read_bytes()
+    except OSError as exc:
+        raise RulePackError(
+            f"cannot read rule pack: {exc.strerror or exc}", Location(display)
+        ) from None
+
+
+# ---- resolving names, extends and merging --------------------------------------------------
+def _packs_dir() -> Path:
+    return Path(str(resources.files("notorious_screen") / "packs"))
+
+
+def _bundled() -> dict[str, Path]:
+    root = _packs_dir()
+    found: dict[str, Path] = {}
+    for sub in (root, root / "examples"):
+        if sub.is_dir():
+            for p in sorted(sub.glob("*.yaml")):
+                found.setdefault(p.stem, p)
+    return found
+
+
+def bundled_packs() -> tuple[str, ...]:
+    """Names of the packs shipped with the library (``default`` and the examples)."""
+    return tuple(sorted(_bundled()))
+
+
+def _is_path_spec(spec: str) -> bool:
+    return spec.endswith((".yaml", ".yml")) or "/" in spec or os.sep in spec or spec[:1] == "."
+
+
+def _resolve(
+    spec: str | Path, base: _Layer | None, where: Location | None, errs: _Errors
+) -> tuple[str, Path] | None:
+    """A pack spec (bundled name or path) -> (display path, file path); None after an error."""
+    if isinstance(spec, Path) or _is_path_spec(spec):
+        p = Path(spec)
+        if base is not None and not p.is_absolute():
+            display = os.path.normpath(os.path.join(os.path.dirname(base.display), str(spec)))
+            return display, base.path.parent / p
+        return str(spec), p
+    bundled = _bundled()
+    if spec not in bundled:
+        errs.add(
+            f"unknown bundled rule pack '{spec}'{_suggest(spec, bundled)} "
+            "(give a path ending in .yaml for a file)",
+            where,
+        )
+        return None
+    path = bundled[spec]
+    rel = path.relative_to(_packs_dir()).as_posix()
+    return f"notorious_screen/packs/{rel}", path
+
+
+def _chain(spec: str | Path, errs: _Errors) -> list[_Layer]:
+    """Load ``spec`` and the packs it extends; base first. Stops at the first broken link."""
+    resolved = _resolve(spec, None, None, errs)
+    layers: list[_Layer] = []
+    keys: list[str] = []
+    while resolved is not None:
+        display, path = resolved
+        key = str(path.resolve())
+        if key in keys:
+            names = [layer.display for layer in layers] + [display]
+            assert layers[-1].extends is not None
+            errs.add("extends cycle: " + " -> ".join(names), layers[-1].extends[1])
+            break
+        if len(layers) > LIMITS.max_extends_depth:
+            assert layers[-1].extends is not None
+            errs.add(
+                f"extends chain is deeper than {LIMITS.max_extends_depth} packs",
+                layers[-1].extends[1],
+            )
+            break
+        layer = _parse_layer(display, path, errs)
+        if layer is None:
+            break
+        layers.append(layer)
+        keys.append(key)
+        if layer.extends is None:
+            break
+        value, where = layer.extends
+        resolved = _resolve(value, layer, where, errs)
+    return list(reversed(layers))
+
+
+def _build(spec: str | Path, errs: _Errors) -> RulePack | None:
+    layers = _chain(spec, errs)
+    if not layers:
+        return None
+    top = layers[-1]
+    rules: dict[str, Rule] = {}
+    tiers: tuple[Tier, ...] | None = None
+    brand: dict[str, Any] = {}
+    for i, layer in enumerate(layers):
+        disabled = {rid for rid, _ in layer.disable}
+        if layer.disable and i == 0:
+            assert layer.disable_loc is not None
+            errs.add("'disable' removes inherited rules; it needs 'extends'", layer.disable_loc)
+        else:
+            for rid, where in layer.disable:
+                if rid not in rules:
+                    errs.add(f"cannot disable unknown rule '{rid}'{_suggest(rid, rules)}", where)
+                else:
+                    del rules[rid]
+        for rule in layer.rules:
+            if rule.id in disabled:
+                errs.add(
+                    f"rule '{rule.id}' is both disabled and defined in this pack", rule.location
+                )
+            rules[rule.id] = rule  # same id replaces in place (dict keeps the first position)
+        if layer.tiers is not None:
+            tiers = layer.tiers
+        brand.update(layer.brand)
+    if tiers is None:
+        if not any(layer.tiers_given for layer in layers):
+            errs.add(
+                "no 'tiers': give tiers (high: 70, medium: 40, low: 10) or extend a pack "
+                "that has them",
+                top.loc,
+            )
+        return None
+    if len(rules) > LIMITS.max_rules:
+        errs.add(f"more than {LIMITS.max_rules} rules after merging extends", top.loc)
+    tier_names = [t.name for t in tiers]
+    examples: list[Example] = []
+    for draft in top.examples:
+        ex = draft.example
+        ok = True
+        if ex.tier is not None and ex.tier not in tier_names:
+            hint = _suggest(ex.tier, tier_names)
+            if not hint and ex.tier.lower() in ("none", "null", "no"):
+                hint = "; write 'tier: null' for no tier"
+            errs.add(f"unknown tier '{ex.tier}'{hint}", draft.tier_loc)
+            ok = False
+        for rid, where in draft.rule_refs:
+            if rid not in rules:
+                errs.add(f"unknown rule '{rid}'{_suggest(rid, rules)}", where)
+                ok = False
+        if ok:
+            examples.append(ex)
+    if errs.items:
+        return None
+    profile = BrandProfile(**brand)
+    try:
+        return RulePack(
+            name=top.name or "",
+            rules=tuple(rules.values()),
+            tiers=tiers,
+            brand=profile,
+            description=top.description or "",
+            version=1,
+            examples=tuple(examples),
+            source=top.display,
+            extends=tuple(layer.display for layer in layers[:-1]),
+        )
+    except RulePackError as exc:  # pragma: no cover - everything is validated above
+        errs.add(exc.message, exc.location)
+        return None
+
+
+def load_rule_pack(pack: str | Path | RulePack = "default") -> RulePack:
+    """Load a rule pack by bundled name (``"default"``, ``"apparel-brand"``) or file path.
+
+    A string is a path when it ends in ``.yaml``/``.yml`` or contains a ``/``; otherwise it is
+    a bundled pack name. Raises :class:`RulePackError` (``path:line:column: message``) at the
+    first problem; :func:`check_rule_pack` lists them all.
+    """
+    if isinstance(pack, RulePack):
+        return pack
+    errs = _Errors(first_only=True)
+    built = _build(pack, errs)
+    if built is None:  # pragma: no cover - _Errors raised already
+        raise RulePackError(f"cannot load rule pack {pack}")
+    return built
+
+
+def check_rule_pack(pack: str | Path) -> list[RulePackError]:
+    """Every problem in a pack and the packs it extends (empty when the pack is valid).
+
+    Validation goes on after an error wherever it can (per key, per rule, per example), so
+    one run shows everything to fix.
+    """
+    errs = _Errors(first_only=False)
+    _build(pack, errs)
+    return errs.items
+
+
+# ---- examples: a pack's own tests ----------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ExampleOutcome:
+    """The result of running one example; :attr:`failures` is empty when it passed."""
+
+    index: int  # 1-based position in the pack's examples
+    example: Example
+    tier: str | None
+    fired: tuple[str, ...]
+    failures: tuple[str, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def __str__(self) -> str:
+        where = f"{self.example.location}: " if self.example.location else ""
+        status = "; ".join(self.failures) if self.failures else "ok"
+        fired = ", ".join(self.fired) if self.fired else "none"
+        return f"{where}example {self.index}: {status} (fired: {fired})"
+
+
+def run_examples(
+    pack: RulePack, screen: Callable[[str | None, str | None], object]
+) -> list[ExampleOutcome]:
+    """Run ``pack.examples`` through ``screen(url, name)``, an object with ``.tier``/``.reasons``.
+
+    ``screen`` is normally ``lambda url, name: Screener(rules=pack).screen_url(url, name=name)``;
+    taking a callable keeps this module free of the screener (which depends on it).
+    """
+    outcomes: list[ExampleOutcome] = []
+    for i, ex in enumerate(pack.examples, 1):
+        result = screen(ex.url, ex.name)
+        tier = getattr(result, "tier", None)
+        fired = tuple(r.rule_id for r in getattr(result, "reasons", ()))
+        failures: list[str] = []
+        if ex.expect_tier and tier != ex.tier:
+            failures.append(f"expected tier {ex.tier or 'null'}, got {tier or 'null'}")
+        missing = [r for r in ex.rules if r not in fired]
+        if missing:
+            failures.append("expected rules did not fire: " + ", ".join(missing))
+        unwanted = [r for r in ex.not_rules if r in fired]
+        if unwanted:
+            failures.append("rules fired that must not: " + ", ".join(unwanted))
+        outcomes.append(ExampleOutcome(i, ex, tier, fired, tuple(failures)))
+    return outcomes
