@@ -126,6 +126,7 @@ GENERIC_LABELS = _words(
     square central pacific silk golden star king queen royal club centre center plaza trade
     zone book books file files share link links stream streams torrent torrents download
     downloads search pirate bay cinema film films series anime sport sports iptv host hosting
+    embed
     """
 )
 
