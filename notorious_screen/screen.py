@@ -260,9 +260,9 @@ class Screener:
         for col in OUTPUT_COLUMNS:
             if col in out.columns:
                 raise InputError(f"input already has a column named {col!r}")
-            out[col] = pd.Series(
-                columns[col].to_pandas(), index=df.index, name=col
-            ).astype(_PANDAS_DTYPES[col])
+            # set_axis, not Series(..., index=...): that would align on labels, not positions
+            values = columns[col].to_pandas().set_axis(df.index).rename(col)
+            out[col] = values.astype(_PANDAS_DTYPES[col])
         return out
 
     def screen_arrays(
