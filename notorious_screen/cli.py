@@ -249,8 +249,127 @@ def _table(columns: list[str], rows: list[_Row]) -> str:
 
 # ---- rules (owner: rules developer) --------------------------------------------------------
 def _add_rules(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("rules", help="check or test rule packs")
-    p.set_defaults(func=lambda args: EXIT_USAGE)
+    p = sub.add_parser(
+        "rules",
+        help="check, test, show or list rule packs",
+        description="Work with YAML rule packs: validate them (check), run their own examples "
+        "through the screener (test), print the resolved pack (show) or name the bundled ones "
+        "(list). PACK is a bundled name (default, apparel-brand, media-brand) or a .yaml path.",
+    )
+    rsub = p.add_subparsers(dest="rules_command", metavar="ACTION")
+
+    def usage(args: argparse.Namespace) -> int:
+        p.print_help(sys.stderr)
+        return EXIT_USAGE
+
+    p.set_defaults(func=usage)
+    c = rsub.add_parser("check", help="list every error in the packs (exit 1 if any)")
+    c.add_argument("packs", nargs="+", metavar="PACK")
+    c.set_defaults(func=_cmd_rules_check)
+    t = rsub.add_parser("test", help="run the packs' examples (exit 1 if one fails)")
+    t.add_argument("packs", nargs="+", metavar="PACK")
+    t.add_argument("--year", type=int, default=None, help="watch-list edition year")
+    t.add_argument("--list", default="ustr-nml", help="watch list (default: ustr-nml)")
+    t.add_argument("-v", "--verbose", action="store_true", help="print passing examples too")
+    t.set_defaults(func=_cmd_rules_test)
+    s = rsub.add_parser("show", help="print a resolved pack: hash, tiers, brand, rules")
+    s.add_argument("pack", metavar="PACK")
+    s.set_defaults(func=_cmd_rules_show)
+    ls = rsub.add_parser("list", help="name the bundled packs")
+    ls.set_defaults(func=_cmd_rules_list)
+
+
+import functools  # noqa: E402
+from typing import Any  # noqa: E402
+
+
+def _cmd_rules_check(args: argparse.Namespace) -> int:
+    from .rules import check_rule_pack, load_rule_pack
+
+    status = EXIT_OK
+    for spec in args.packs:
+        errors = check_rule_pack(spec)
+        for err in errors:
+            print(err)
+        if errors:
+            status = EXIT_INPUT
+            continue
+        pack = load_rule_pack(spec)
+        print(
+            f"{pack.source}: OK ({pack.name} {pack.short_hash}, {len(pack.rules)} rules, "
+            f"{len(pack.examples)} examples)"
+        )
+    return status
+
+
+def _screen_example(screener: Any, url: str | None, name: str | None) -> object:
+    return screener.screen_url(url, name=name)
+
+
+def _cmd_rules_test(args: argparse.Namespace) -> int:
+    from .rules import check_rule_pack, load_rule_pack, run_examples
+    from .screen import Screener  # lazily: the screener builds the market indexes
+
+    status = EXIT_OK
+    for spec in args.packs:
+        errors = check_rule_pack(spec)
+        if errors:
+            for err in errors:
+                print(err)
+            status = EXIT_INPUT
+            continue
+        pack = load_rule_pack(spec)
+        screener = Screener(rules=pack, year=args.year, list=args.list)
+        outcomes = run_examples(pack, functools.partial(_screen_example, screener))
+        failed = [o for o in outcomes if not o.passed]
+        for o in outcomes:
+            if not o.passed or args.verbose:
+                print(o)
+        print(
+            f"{pack.source}: {len(outcomes) - len(failed)}/{len(outcomes)} examples passed "
+            f"({screener.edition.label})"
+        )
+        if failed:
+            status = EXIT_INPUT
+    return status
+
+
+def _cmd_rules_show(args: argparse.Namespace) -> int:
+    from .rules import load_rule_pack
+
+    pack = load_rule_pack(args.pack)
+    print(f"name:        {pack.name}")
+    print(f"source:      {pack.source}")
+    if pack.extends:
+        print(f"extends:     {' <- '.join(reversed(pack.extends))}")
+    print(f"hash:        {pack.content_hash}")
+    print("tiers:       " + ", ".join(f"{n} >= {t}" for n, t in pack.tiers.items()))
+    b = pack.brand
+    for label, value in (
+        ("brand", b.name),
+        ("own domains", ", ".join(b.own_domains)),
+        ("authorized", ", ".join((*b.authorized_hosts, *b.authorized_stores))),
+        ("store ids", ", ".join(b.authorized_store_ids)),
+        ("watch lists", ", ".join(b.watch_lists)),
+    ):
+        if value:
+            print(f"{label + ':':<13}{value}")
+    print(f"fields used: {', '.join(sorted(pack.fields_used))}")
+    print("rules:")
+    width = max((len(r.id) for r in pack.rules), default=0)
+    for r in pack.rules:
+        points = "clear" if r.clear else f"{r.score:+d}"
+        print(f"  {r.id:<{width}}  {points:>5}  {r.description}")
+    return EXIT_OK
+
+
+def _cmd_rules_list(args: argparse.Namespace) -> int:
+    from .rules import bundled_packs, load_rule_pack
+
+    for name in bundled_packs():
+        pack = load_rule_pack(name)
+        print(f"{name:<16} {pack.short_hash}  {pack.description}")
+    return EXIT_OK
 
 
 # ---- end rules -----------------------------------------------------------------------------

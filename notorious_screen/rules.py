@@ -58,7 +58,6 @@ __all__ = [
     "Reason",
     "Rule",
     "RulePack",
-    "Tier",
     "bundled_packs",
     "check_rule_pack",
     "load_rule_pack",
@@ -520,14 +519,6 @@ class Rule:
 
 
 @dataclass(frozen=True, slots=True)
-class Tier:
-    """A named score threshold: a score gets the highest tier whose threshold it reaches."""
-
-    name: str
-    threshold: int
-
-
-@dataclass(frozen=True, slots=True)
 class Example:
     """A pack's own test: screening ``url``/``name`` must give ``tier`` and fire ``rules``.
 
@@ -925,7 +916,7 @@ class RulePack:
 
     name: str
     rules: tuple[Rule, ...]
-    tiers: tuple[Tier, ...]
+    tiers: Mapping[str, int]  # tier name -> threshold, highest threshold first
     brand: BrandProfile = BrandProfile()
     description: str = ""
     version: int = 1
@@ -959,7 +950,10 @@ class RulePack:
             used |= _fields_of(rule.when) | fields_in_message
             points = 0 if rule.clear else rule.score
             compiled.append((rule.id, _compile(rule.when), points, rule.clear, message))
-        thresholds = sorted(((t.threshold, t.name) for t in self.tiers), reverse=True)
+        thresholds = sorted(((t, n) for n, t in self.tiers.items()), reverse=True)
+        if len({t for t, _ in thresholds}) != len(thresholds):
+            raise RulePackError("two tiers have the same threshold", None)
+        object.__setattr__(self, "tiers", MappingProxyType({n: t for t, n in thresholds}))
         canonical = {
             "version": self.version,
             "name": self.name,
@@ -997,7 +991,7 @@ class RulePack:
             (
                 self.name,
                 self.rules,
-                self.tiers,
+                dict(self.tiers),
                 self.brand,
                 self.description,
                 self.version,
@@ -1094,7 +1088,7 @@ class _Errors:
     def add(self, message: str, where: Location | None) -> None:
         err = RulePackError(message, where)
         if self.first_only:
-            raise err
+            raise err from None
         self.items.append(err)
 
 
@@ -1102,7 +1096,8 @@ class _Errors:
 class _ExampleDraft:
     example: Example
     tier_loc: Location | None
-    rule_refs: list[tuple[str, Location]]
+    must: list[tuple[str, Location]]
+    must_not: list[tuple[str, Location]]
 
 
 @dataclass
@@ -1117,7 +1112,7 @@ class _Layer:
     disable: list[tuple[str, Location]] = field(default_factory=list)
     disable_loc: Location | None = None
     rules: list[Rule] = field(default_factory=list)
-    tiers: tuple[Tier, ...] | None = None
+    tiers: dict[str, int] | None = None
     tiers_given: bool = False
     examples: list[_ExampleDraft] = field(default_factory=list)
 
@@ -1312,11 +1307,11 @@ def _parse_rule(node: object, where: Location, errs: _Errors) -> Rule | None:
     )
 
 
-def _parse_tiers(node: object, where: Location, errs: _Errors) -> tuple[Tier, ...] | None:
+def _parse_tiers(node: object, where: Location, errs: _Errors) -> dict[str, int] | None:
     if not isinstance(node, YamlMap) or not node:
         errs.add("'tiers' must be a mapping of tier name to threshold (high: 70)", where)
         return None
-    tiers: list[Tier] = []
+    tiers: dict[str, int] = {}
     by_threshold: dict[int, str] = {}
     ok = True
     for name, threshold in node.items():
@@ -1343,8 +1338,8 @@ def _parse_tiers(node: object, where: Location, errs: _Errors) -> tuple[Tier, ..
             ok = False
             continue
         by_threshold[threshold] = name
-        tiers.append(Tier(name, threshold))
-    return tuple(tiers) if ok else None
+        tiers[name] = threshold
+    return tiers if ok else None
 
 
 def _parse_brand(node: object, where: Location, errs: _Errors) -> dict[str, Any]:
@@ -1449,7 +1444,7 @@ def _parse_example(node: object, where: Location, errs: _Errors) -> _ExampleDraf
         location=node.loc,
     )
     tier_loc = node.value_loc("tier") if "tier" in node else None
-    return _ExampleDraft(example, tier_loc, refs["rules"] + refs["not_rules"])
+    return _ExampleDraft(example, tier_loc, refs["rules"], refs["not_rules"])
 
 
 def _parse_layer(display: str, path: Path, errs: _Errors) -> _Layer | None:
@@ -1636,8 +1631,9 @@ def _build(spec: str | Path, errs: _Errors) -> RulePack | None:
         return None
     top = layers[-1]
     rules: dict[str, Rule] = {}
-    tiers: tuple[Tier, ...] | None = None
+    tiers: dict[str, int] | None = None
     brand: dict[str, Any] = {}
+    disabled_ids: set[str] = set()
     for i, layer in enumerate(layers):
         disabled = {rid for rid, _ in layer.disable}
         if layer.disable and i == 0:
@@ -1649,6 +1645,7 @@ def _build(spec: str | Path, errs: _Errors) -> RulePack | None:
                     errs.add(f"cannot disable unknown rule '{rid}'{_suggest(rid, rules)}", where)
                 else:
                     del rules[rid]
+                    disabled_ids.add(rid)
         for rule in layer.rules:
             if rule.id in disabled:
                 errs.add(
@@ -1668,7 +1665,7 @@ def _build(spec: str | Path, errs: _Errors) -> RulePack | None:
         return None
     if len(rules) > LIMITS.max_rules:
         errs.add(f"more than {LIMITS.max_rules} rules after merging extends", top.loc)
-    tier_names = [t.name for t in tiers]
+    tier_names = list(tiers)
     examples: list[Example] = []
     for draft in top.examples:
         ex = draft.example
@@ -1679,9 +1676,15 @@ def _build(spec: str | Path, errs: _Errors) -> RulePack | None:
                 hint = "; write 'tier: null' for no tier"
             errs.add(f"unknown tier '{ex.tier}'{hint}", draft.tier_loc)
             ok = False
-        for rid, where in draft.rule_refs:
-            if rid not in rules:
-                errs.add(f"unknown rule '{rid}'{_suggest(rid, rules)}", where)
+        # not_rules may name a disabled rule (it documents that the rule must stay off).
+        for refs, allowed in ((draft.must, set()), (draft.must_not, disabled_ids)):
+            for rid, where in refs:
+                if rid in rules or rid in allowed:
+                    continue
+                if rid in disabled_ids:
+                    errs.add(f"rule '{rid}' is disabled in this pack, so it cannot fire", where)
+                else:
+                    errs.add(f"unknown rule '{rid}'{_suggest(rid, rules)}", where)
                 ok = False
         if ok:
             examples.append(ex)
