@@ -14,7 +14,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
@@ -30,6 +30,7 @@ __all__ = [
     "atomic_output",
     "format_for",
     "neutralize_batch",
+    "open_table",
     "read_batches",
 ]
 
@@ -166,7 +167,8 @@ def _header_names(head: bytes, delimiter: str, where: str) -> list[str]:
     return [str(v[0]) if len(v) else "" for v in (table.column(i).to_pylist() for i in range(table.num_columns))]
 
 
-def read_batches(
+@contextmanager
+def open_table(
     path: str,
     *,
     fmt: str,
@@ -174,17 +176,43 @@ def read_batches(
     encoding_errors: str = "strict",
     chunksize: int = 100_000,
     progress: Callable[[int, int | None], None] | None = None,
+) -> Iterator[tuple[list[str], Iterator[pa.RecordBatch]]]:
+    """:func:`read_batches` as a context manager that closes the file however the reading ends."""
+    with ExitStack() as stack:
+        yield read_batches(
+            path,
+            fmt=fmt,
+            encoding=encoding,
+            encoding_errors=encoding_errors,
+            chunksize=chunksize,
+            progress=progress,
+            stack=stack,
+        )
+
+
+def read_batches(
+    path: str,
+    *,
+    fmt: str,
+    stack: ExitStack,
+    encoding: str = "utf-8",
+    encoding_errors: str = "strict",
+    chunksize: int = 100_000,
+    progress: Callable[[int, int | None], None] | None = None,
 ) -> tuple[list[str], Iterator[pa.RecordBatch]]:
     """Open ``path`` (``-`` for stdin) and return its column names and a stream of batches.
 
-    All columns are strings. Raises :class:`InputError` for an unusable file.
+    All columns are strings. Files opened here are closed by ``stack``. Raises
+    :class:`InputError` for an unusable file.
     """
     where = "<stdin>" if path == "-" else path
     if fmt in ("csv", "tsv"):
-        return _read_csv(path, where, "," if fmt == "csv" else "\t", encoding, encoding_errors,
-                         chunksize, progress)
+        raw, size = _open_binary(path, where, stack)
+        delimiter = "," if fmt == "csv" else "\t"
+        return _read_csv(raw, size, where, delimiter, encoding, encoding_errors, chunksize, progress)
     if fmt == "jsonl":
-        return _read_jsonl(path, where, chunksize)
+        raw, _ = _open_binary(path, where, stack)
+        return _read_jsonl(raw, where, chunksize)
     if fmt == "parquet":
         pq = _optional("pyarrow.parquet", "parquet", "parquet")
         try:
@@ -199,7 +227,7 @@ def read_batches(
 
         return names, gen()
     if fmt == "xlsx":
-        return _read_xlsx(path, where, chunksize)
+        return _read_xlsx(path, where, chunksize, stack)
     raise InputError(f"unknown input format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 
@@ -209,18 +237,19 @@ def _stdin() -> BinaryIO:
     return sys.stdin.buffer
 
 
-def _open_binary(path: str, where: str) -> tuple[BinaryIO, int | None]:
+def _open_binary(path: str, where: str, stack: ExitStack) -> tuple[BinaryIO, int | None]:
     if path == "-":
         return _stdin(), None
     try:
-        f = open(path, "rb")  # noqa: SIM115 - closed by the generator that reads it
+        f = stack.enter_context(open(path, "rb"))
         return f, os.fstat(f.fileno()).st_size
     except OSError as exc:
         raise InputError(f"{where}: cannot open: {exc.strerror or exc}") from None
 
 
 def _read_csv(
-    path: str,
+    raw: BinaryIO,
+    size: int | None,
     where: str,
     delimiter: str,
     encoding: str,
@@ -228,10 +257,8 @@ def _read_csv(
     chunksize: int,
     progress: Callable[[int, int | None], None] | None,
 ) -> tuple[list[str], Iterator[pa.RecordBatch]]:
-    raw, size = _open_binary(path, where)
     head = raw.read(BLOCK_BYTES)
     if not head:
-        raw.close() if path != "-" else None
         raise InputError(f"{where}: the file is empty (no header line)")
     codec, head = _sniff_encoding(head, encoding)
     counting = _Counting(raw, head)
@@ -276,25 +303,19 @@ def _read_csv(
 
     def gen() -> Iterator[pa.RecordBatch]:
         rows = 0
-        try:
-            while True:
-                try:
-                    batch = reader.read_next_batch()
-                except StopIteration:
-                    break
-                except pa.ArrowInvalid as exc:
-                    raise InputError(
-                        f"{where}: {_csv_message(str(exc), bad_rows, rows, codec)}"
-                    ) from None
-                for start in range(0, batch.num_rows, chunksize):
-                    piece = batch.slice(start, chunksize)
-                    rows += piece.num_rows
-                    yield piece
-                if progress is not None:
-                    progress(counting.consumed, size)
-        finally:
-            if path != "-":
-                raw.close()
+        while True:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                break
+            except pa.ArrowInvalid as exc:
+                raise InputError(f"{where}: {_csv_message(str(exc), bad_rows, rows, codec)}") from None
+            for start in range(0, batch.num_rows, chunksize):
+                piece = batch.slice(start, chunksize)
+                rows += piece.num_rows
+                yield piece
+            if progress is not None:
+                progress(counting.consumed, size)
 
     return names, gen()
 
@@ -324,8 +345,7 @@ def _all_strings(batch: pa.RecordBatch) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
 
 
-def _read_jsonl(path: str, where: str, chunksize: int) -> tuple[list[str], Iterator[pa.RecordBatch]]:
-    raw, _ = _open_binary(path, where)
+def _read_jsonl(raw: BinaryIO, where: str, chunksize: int) -> tuple[list[str], Iterator[pa.RecordBatch]]:
     text = io.TextIOWrapper(raw, encoding="utf-8", errors="strict", newline="")
     names: list[str] = []
     first_rows: list[dict[str, Any]] = []
@@ -377,8 +397,6 @@ def _read_jsonl(path: str, where: str, chunksize: int) -> tuple[list[str], Itera
             raise InputError(f"{where}: not valid UTF-8") from None
         if pending:
             yield _rows_batch(pending, names, to_text)
-        if path != "-":
-            raw.close()
 
     return names, gen()
 
@@ -390,7 +408,9 @@ def _rows_batch(
     return pa.RecordBatch.from_arrays(arrays, names=list(names))
 
 
-def _read_xlsx(path: str, where: str, chunksize: int) -> tuple[list[str], Iterator[pa.RecordBatch]]:
+def _read_xlsx(
+    path: str, where: str, chunksize: int, stack: ExitStack
+) -> tuple[list[str], Iterator[pa.RecordBatch]]:
     openpyxl = _optional("openpyxl", "xlsx", "xlsx")
     try:
         wb = openpyxl.load_workbook(
@@ -398,6 +418,7 @@ def _read_xlsx(path: str, where: str, chunksize: int) -> tuple[list[str], Iterat
         )
     except Exception as exc:  # openpyxl raises many unrelated types for bad files
         raise InputError(f"{where}: cannot read as XLSX: {exc}") from None
+    stack.callback(wb.close)
     ws = wb.worksheets[0]
     rows = ws.iter_rows(values_only=True)
     try:
@@ -415,7 +436,6 @@ def _read_xlsx(path: str, where: str, chunksize: int) -> tuple[list[str], Iterat
                 pending = []
         if pending:
             yield _tuples_batch(pending, names)
-        wb.close()
 
     return names, gen()
 

@@ -260,9 +260,11 @@ class Screener:
         for col in OUTPUT_COLUMNS:
             if col in out.columns:
                 raise InputError(f"input already has a column named {col!r}")
-            # set_axis, not Series(..., index=...): that would align on labels, not positions
-            values = columns[col].to_pandas().set_axis(df.index).rename(col)
-            out[col] = values.astype(_PANDAS_DTYPES[col])
+            # A NumPy array carries no index, so the values land on the frame's rows by
+            # position whatever its index; text columns are object dtype with None for missing
+            # on every pandas version.
+            values = columns[col].to_numpy(zero_copy_only=False)
+            out[col] = pd.Series(values, index=df.index, name=col, dtype=_PANDAS_DTYPES[col])
         return out
 
     def screen_arrays(
