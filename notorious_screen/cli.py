@@ -8,9 +8,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from .errors import NotoriousScreenError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from .screen import Screener, Summary
 
 __all__ = ["main"]
 
@@ -462,11 +468,9 @@ class _Progress:
 
 
 def _cmd_screen(args: argparse.Namespace) -> int:
-    import pyarrow as pa
-
-    from ._files import TableWriter, atomic_output, format_for, read_batches
+    from ._files import format_for, open_table
     from .errors import InputError
-    from .screen import OUTPUT_COLUMNS, Screener, Summary
+    from .screen import Screener
 
     screener = Screener(year=args.year, list=args.list, rules=args.rules)
     tiers = screener.pack.tiers
@@ -477,10 +481,38 @@ def _cmd_screen(args: argparse.Namespace) -> int:
     out_fmt = format_for(args.output, args.format)
     show = args.progress == "always" or (args.progress == "auto" and sys.stderr.isatty())
     progress = _Progress(show)
-    names, batches = read_batches(
-        args.input, fmt=in_fmt, encoding=args.encoding, encoding_errors=args.encoding_errors,
-        chunksize=args.chunksize, progress=progress.bytes_read,
-    )
+    with open_table(
+        args.input,
+        fmt=in_fmt,
+        encoding=args.encoding,
+        encoding_errors=args.encoding_errors,
+        chunksize=args.chunksize,
+        progress=progress.bytes_read,
+    ) as (names, batches):
+        summary = _write_screened(args, screener, names, batches, out_fmt, progress)
+    progress.update(0, final=True)
+    if args.summary:
+        print(summary.format(), file=sys.stderr)
+    if args.fail_on is not None and summary.max_score >= tiers[args.fail_on]:
+        return EXIT_FAIL_ON
+    return EXIT_OK
+
+
+def _write_screened(
+    args: argparse.Namespace,
+    screener: Screener,
+    names: list[str],
+    batches: Iterator[pa.RecordBatch],
+    out_fmt: str,
+    progress: _Progress,
+) -> Summary:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from ._files import TableWriter, atomic_output
+    from .errors import InputError
+    from .screen import OUTPUT_COLUMNS, Summary
+
     where = "<stdin>" if args.input == "-" else args.input
     for col in (args.url_column, args.name_column):
         if col is None:
@@ -504,10 +536,8 @@ def _cmd_screen(args: argparse.Namespace) -> int:
         if args.sort == "score":
             table = pa.Table.from_batches(list(screened), schema=schema)
             progress.update(table.num_rows)
-            order = pa.compute.sort_indices(
-                pa.table({"s": table.column("ns_score"), "i": pa.array(range(table.num_rows))}),
-                sort_keys=[("s", "descending"), ("i", "ascending")],
-            )
+            keys = pa.table({"s": table.column("ns_score"), "i": pa.array(range(table.num_rows))})
+            order = pc.sort_indices(keys, sort_keys=[("s", "descending"), ("i", "ascending")])
             for batch in table.take(order).to_batches(max_chunksize=args.chunksize):
                 writer.write(batch)
         else:
@@ -515,12 +545,7 @@ def _cmd_screen(args: argparse.Namespace) -> int:
                 writer.write(batch)
                 progress.update(batch.num_rows)
         writer.close()
-    progress.update(0, final=True)
-    if args.summary:
-        print(summary.format(), file=sys.stderr)
-    if args.fail_on is not None and summary.max_score >= tiers[args.fail_on]:
-        return EXIT_FAIL_ON
-    return EXIT_OK
+    return summary
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
