@@ -414,6 +414,13 @@ def _add_screen(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--no-neutralize", dest="neutralize", action="store_false",
                    help="do not defuse spreadsheet formulas (=, +, -, @) in CSV/TSV/XLSX cells")
     p.add_argument("--progress", choices=("auto", "always", "never"), default="auto")
+    p.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="local: this process (default); dask: a Dask cluster, writing -o OUTDIR "
+                   "as a folder of parts (pip install 'notorious-screen[dask]')")
+    p.add_argument("--workers", type=_positive_int, default=None, metavar="N",
+                   help="--engine dask: start a local cluster of N processes (default: CPUs)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="--engine dask: use the running cluster at this scheduler address")
     p.set_defaults(func=_cmd_screen)
 
     e = sub.add_parser("explain", help="show the full reasoning for one URL")
@@ -468,6 +475,10 @@ class _Progress:
 
 
 def _cmd_screen(args: argparse.Namespace) -> int:
+    if args.engine == "dask":
+        from .dask_engine import run_dask_cli
+
+        return run_dask_cli(args)
     from ._files import format_for, open_table
     from .errors import InputError
     from .screen import Screener
