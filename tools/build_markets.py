@@ -311,7 +311,11 @@ ONLINE: dict[str, dict[str, Any]] = {
     "snappea": {"name": "Snappea", "kind": "stream-ripping"},
     "3lib": {"name": "3lib (Bookfi)", "kind": "other", "names": ["3lib.net", "Bookfi"]},
     "youtubeconverter-io": {"name": "Youtubeconverter.io", "kind": "stream-ripping"},
-    "electrotv-sat": {"name": "Electrotv-sat", "kind": "iptv"},
+    "electrotv-sat": {
+        "name": "Electrotv-sat",
+        "kind": "unknown",
+        "basis": {"kind": "No kind in the fact sheet (named only as a 2022 removal)."},
+    },
     "4shared": {"name": "4shared", "kind": "cyberlocker"},
     "geniptv": {"name": "GenIPTV", "kind": "iptv"},
     "dark-iptv": {"name": "Dark IPTV", "kind": "iptv"},
@@ -338,12 +342,8 @@ KIND_NOTES = {
     "eva-pharmacy": "online pharmacy network: filed as 'e-commerce'",
     "cloudflare": "CDN / reverse-proxy intermediary: filed as 'hosting'",
     "fembed": "video hosting used by pirate streaming sites: filed as 'cyberlocker'",
-    "electrotv-sat": "kind not in the fact sheet; the name suggests an IPTV/satellite-TV seller "
-    "(inference)",
-    "youtubeconverter-io": "kind not in the fact sheet; the name is a YouTube converter, "
-    "i.e. stream-ripping (inference)",
-    "4shared": "kind not in the fact sheet; a file-sharing service (inference from the "
-    "removal context: 'dropped while still active')",
+    "youtubeconverter-io": f"stream-ripping (a YouTube converter): {WIDELY}",
+    "4shared": f"file-sharing service: {WIDELY}",
 }
 
 # Platforms that no list names, added so that a row on them resolves to the owner.
