@@ -562,8 +562,9 @@ class BrandProfile:
 
     Hosts are compared lowercase and ASCII (IDNs as punycode); a host matches an entry when it
     equals it or is a subdomain of it. Store entries are URL prefixes (``shopee.sg/acme``,
-    scheme optional): the host must equal the store's host (or ``www.`` + it) and the path
-    must start with the store's path at a ``/`` boundary, compared case-insensitively.
+    scheme optional): the host must equal the store's host and the path
+    must start with the store's path at a ``/`` boundary, compared case-insensitively; a
+    leading ``www.`` is ignored on both sides.
     """
 
     name: str | None = None
@@ -597,9 +598,10 @@ class BrandProfile:
             u_host, u_path = _split_store(url) if isinstance(url, str) else ("", "")
             if not u_host:
                 return False
+            u_host = u_host.removeprefix("www.")
             for entry in self.authorized_stores:
                 s_host, s_path = _split_store(entry)
-                if u_host != s_host and u_host != "www." + s_host:
+                if u_host != s_host.removeprefix("www."):
                     continue
                 if not s_path or u_path == s_path or u_path.startswith(s_path + "/"):
                     return True
@@ -702,7 +704,9 @@ def _check_test(fname: str, op: str, value: object) -> tuple[str | None, Any]:
         if not isinstance(value, bool):
             return f"'exists' takes true or false, got {_type_name(value)}", None
         return None, value
-    if op in ("in", "not_in") or (op in ("startswith", "endswith") and isinstance(value, list)):
+    if op in ("in", "not_in") or (
+        op in ("startswith", "endswith") and isinstance(value, list | tuple)
+    ):
         if not isinstance(value, list | tuple) or not value:
             return f"'{op}' takes a non-empty list, got {_type_name(value)}", None
         if len(value) > LIMITS.max_list_values:
@@ -1079,17 +1083,28 @@ _MAX_SCORE = 1000
 
 
 class _Errors:
-    """Collects errors; ``first_only`` makes the first one raise (load) instead (check)."""
+    """Collects every error, so one run shows everything to fix."""
 
-    def __init__(self, *, first_only: bool) -> None:
-        self.first_only = first_only
+    def __init__(self) -> None:
         self.items: list[RulePackError] = []
+        self.broken_chain = False  # an extends link failed: later gaps are follow-on errors
 
     def add(self, message: str, where: Location | None) -> None:
-        err = RulePackError(message, where)
-        if self.first_only:
-            raise err from None
-        self.items.append(err)
+        self.items.append(RulePackError(message, where))
+
+    def in_file_order(self) -> list[RulePackError]:
+        """Errors grouped by file (in the order files were read), by line and column within."""
+        files: dict[str, int] = {}
+        for e in self.items:
+            files.setdefault(e.location.path if e.location else "", len(files))
+
+        def key(e: RulePackError) -> tuple[int, int, int]:
+            loc = e.location
+            if loc is None:
+                return (files[""], 0, 0)
+            return (files[loc.path], loc.line, loc.column)
+
+        return sorted(self.items, key=key)
 
 
 @dataclass
@@ -1598,6 +1613,7 @@ def _chain(spec: str | Path, errs: _Errors) -> list[_Layer]:
     resolved = _resolve(spec, None, None, errs)
     layers: list[_Layer] = []
     keys: list[str] = []
+    errs.broken_chain = True
     while resolved is not None:
         display, path = resolved
         key = str(path.resolve())
@@ -1619,6 +1635,7 @@ def _chain(spec: str | Path, errs: _Errors) -> list[_Layer]:
         layers.append(layer)
         keys.append(key)
         if layer.extends is None:
+            errs.broken_chain = False
             break
         value, where = layer.extends
         resolved = _resolve(value, layer, where, errs)
@@ -1656,7 +1673,7 @@ def _build(spec: str | Path, errs: _Errors) -> RulePack | None:
             tiers = layer.tiers
         brand.update(layer.brand)
     if tiers is None:
-        if not any(layer.tiers_given for layer in layers):
+        if not errs.broken_chain and not any(layer.tiers_given for layer in layers):
             errs.add(
                 "no 'tiers': give tiers (high: 70, medium: 40, low: 10) or extend a pack "
                 "that has them",
@@ -1717,10 +1734,10 @@ def load_rule_pack(pack: str | Path | RulePack = "default") -> RulePack:
     """
     if isinstance(pack, RulePack):
         return pack
-    errs = _Errors(first_only=True)
+    errs = _Errors()
     built = _build(pack, errs)
-    if built is None:  # pragma: no cover - _Errors raised already
-        raise RulePackError(f"cannot load rule pack {pack}")
+    if built is None:
+        raise errs.in_file_order()[0]
     return built
 
 
@@ -1730,9 +1747,9 @@ def check_rule_pack(pack: str | Path) -> list[RulePackError]:
     Validation goes on after an error wherever it can (per key, per rule, per example), so
     one run shows everything to fix.
     """
-    errs = _Errors(first_only=False)
+    errs = _Errors()
     _build(pack, errs)
-    return errs.items
+    return errs.in_file_order()
 
 
 # ---- examples: a pack's own tests ----------------------------------------------------------
