@@ -778,28 +778,47 @@ def _compile_test(t: FieldTest) -> _Test:
     raise RulePackError(f"unknown operator '{op}'")  # pragma: no cover - checked before
 
 
+def _membership(t: Condition) -> tuple[str, frozenset[Any]] | None:
+    """(field, allowed values) when ``t`` is equals/in on a scalar field, else None."""
+    if not isinstance(t, FieldTest) or FIELDS[t.field] is _L:
+        return None
+    if t.op == "equals":
+        return t.field, frozenset((t.value,))
+    if t.op == "in":
+        return t.field, frozenset(t.value)
+    return None
+
+
 def _compile(cond: Condition) -> _Test:
     if isinstance(cond, FieldTest):
         return _compile_test(cond)
     if isinstance(cond, Not):
         inner = _compile(cond.item)
         return lambda r: not inner(r)
-    parts = tuple(_compile(c) for c in cond.items)
-    if len(parts) == 1:
-        return parts[0]
     if isinstance(cond, AllOf):
-        if len(parts) == 2:
-            a, b = parts
-            return lambda r: a(r) and b(r)
+        # Most rules are a conjunction of equals/in tests: check those in one loop over
+        # (field, allowed values) pairs instead of one closure call each. None is never in
+        # the allowed values, so a missing field fails as it should.
+        pairs = tuple(m for m in map(_membership, cond.items) if m is not None)
+        others = tuple(_compile(c) for c in cond.items if _membership(c) is None)
+        if len(pairs) + len(others) == 1:
+            return others[0] if others else _compile(cond.items[0])
 
         def all_of(r: Record) -> bool:
+            get = r.get
+            for name, allowed in pairs:
+                if get(name) not in allowed:
+                    return False
             # An explicit loop: all() over a generator costs more than the tests themselves.
-            for p in parts:  # noqa: SIM110
+            for p in others:  # noqa: SIM110
                 if not p(r):
                     return False
             return True
 
         return all_of
+    parts = tuple(_compile(c) for c in cond.items)
+    if len(parts) == 1:
+        return parts[0]
     if len(parts) == 2:
         a, b = parts
         return lambda r: a(r) or b(r)
@@ -900,12 +919,34 @@ def _renderer(template: _Template) -> Callable[[Record], str]:
     return render
 
 
+def _reason_factory(rule_id: str, points: int, template: _Template) -> Callable[[Record], Reason]:
+    render = _renderer(template)
+    names = tuple(dict.fromkeys(f for _, f in template if f is not None))
+    cache: dict[tuple[Any, ...], Reason] = {}
+
+    def reason(r: Record) -> Reason:
+        get = r.get
+        key = tuple([get(f) for f in names])
+        try:
+            hit = cache.get(key)
+        except TypeError:  # a list value (listed_years): not hashable, freeze it
+            key = tuple(tuple(v) if isinstance(v, list) else v for v in key)
+            hit = cache.get(key)
+        if hit is None:
+            if len(cache) >= 4096:
+                cache.clear()
+            hit = cache[key] = Reason(rule_id, points, render(r))
+        return hit
+
+    return reason
+
+
 def _template_fields(template: _Template) -> set[str]:
     return {f for _, f in template if f is not None}
 
 
 # ---- the pack ------------------------------------------------------------------------------
-_CompiledRule = tuple[str, _Test, int, bool, str | Callable[[Record], str]]
+_CompiledRule = tuple[_Test, int, bool, "Reason | Callable[[Record], Reason]"]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -948,12 +989,16 @@ class RulePack:
             if template is None:
                 raise RulePackError(f"rule '{rule.id}': {terr}", where)
             fields_in_message = _template_fields(template)
-            message: str | Callable[[Record], str] = (
-                _renderer(template) if fields_in_message else rule.reason_text
-            )
             used |= _fields_of(rule.when) | fields_in_message
             points = 0 if rule.clear else rule.score
-            compiled.append((rule.id, _compile(rule.when), points, rule.clear, message))
+            # Reasons are immutable: a static message gives one shared Reason, a template one
+            # Reason per distinct combination of the fields it names.
+            reason: Reason | Callable[[Record], Reason] = (
+                _reason_factory(rule.id, points, template)
+                if fields_in_message
+                else Reason(rule.id, points, rule.reason_text)
+            )
+            compiled.append((_compile(rule.when), points, rule.clear, reason))
         thresholds = sorted(((t, n) for n, t in self.tiers.items()), reverse=True)
         if len({t for t, _ in thresholds}) != len(thresholds):
             raise RulePackError("two tiers have the same threshold", None)
@@ -1033,12 +1078,11 @@ class RulePack:
         reasons: list[Reason] = []
         total = 0
         cleared = False
-        for rule_id, test, points, clear, message in self._compiled:
+        for test, points, clear, reason in self._compiled:
             if test(record):
                 total += points
                 cleared = cleared or clear
-                text = message if isinstance(message, str) else message(record)
-                reasons.append(Reason(rule_id, points, text))
+                reasons.append(reason if isinstance(reason, Reason) else reason(record))
         if cleared:
             return Evaluation(0, None, tuple(reasons), True)
         score = 0 if total < 0 else 100 if total > 100 else total
