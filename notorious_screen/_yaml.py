@@ -40,7 +40,7 @@ __all__ = ["MAX_BYTES", "MAX_DEPTH", "YamlList", "YamlMap", "load_yaml", "load_y
 MAX_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 64
 
-_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)\Z")
+_INT = re.compile(r"[-+]?[0-9]+\Z")
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
 _NULL = {"", "~", "null", "Null", "NULL"}
 
@@ -108,9 +108,14 @@ def load_yaml(text: str, path: str = "<string>") -> Any:
 
     def loc(event: Event) -> Location:
         mark = event.start_mark
+        if mark is None:
+            return Location(path)
         return Location(path, mark.line + 1, mark.column + 1)
 
-    events = yaml.parse(text, Loader=yaml.SafeLoader)
+    # libyaml's parser, when PyYAML was built with it, is several times faster and reports the
+    # same events and marks; the pure-Python parser is the fallback.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    events = yaml.parse(text, Loader=loader)
     # Each stack frame: [container, pending_key, pending_key_loc]
     stack: list[list[Any]] = []
     root: Any = None
@@ -163,7 +168,10 @@ def load_yaml(text: str, path: str = "<string>") -> Any:
             if tag is not None and tag != "!":
                 raise DataError(f"YAML tags are not allowed ({tag})", loc(event))
             if isinstance(event, ScalarEvent):
-                attach(_resolve(event), loc(event))
+                # A mapping key is kept as written: `true:` is the key "true", not "True".
+                awaiting_key = bool(stack) and isinstance(stack[-1][0], YamlMap)
+                awaiting_key = awaiting_key and stack[-1][1] is _NO_KEY
+                attach(event.value if awaiting_key else _resolve(event), loc(event))
             elif isinstance(event, MappingStartEvent):
                 if len(stack) >= MAX_DEPTH:
                     raise DataError(f"nesting deeper than {MAX_DEPTH} levels", loc(event))

@@ -197,6 +197,10 @@ class Screener:
         if market is not None:
             scope_host = match.imitates if match.kind is MatchKind.VARIANT else match.host
             listing = market.listing(ed.list, ed.year, scope_host)
+            if listing is not None and listing.scope and scope_host is None:
+                # A listing narrower than the platform ("Amazon's foreign domains") needs a
+                # host to apply: a bare name cannot say which storefront it is.
+                listing = None
             years = tuple(y for y in market.listed_years(ed.list) if y <= ed.year)
             listed_years = years
             listed_before = any(y < ed.year for y in years)
