@@ -1056,3 +1056,34 @@ def test_cli_rules_test(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
         .out.splitlines()[0]
         .endswith("unknown tier 'hihg'; did you mean 'high'?")
     )
+
+
+# ---- docs/rules.md stays true ---------------------------------------------------------------
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "rules.md"
+
+
+def _blocks(lang: str) -> list[str]:
+    return re.findall(rf"```{lang}\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.S)
+
+
+def test_docs_full_packs_are_valid(tmp_path: Path) -> None:
+    packs = [b for b in _blocks("yaml") if b.startswith("version: 1")]
+    assert packs
+    for i, text in enumerate(packs):
+        path = write_pack(tmp_path, text, f"doc{i}.yaml")
+        assert check_rule_pack(path) == []
+
+
+def test_docs_python_blocks_run() -> None:
+    for block in _blocks("python"):
+        exec(compile(block, str(DOCS), "exec"), {})
+
+
+def test_docs_acme_pack_examples_pass(tmp_path: Path) -> None:
+    screen_mod = pytest.importorskip("notorious_screen.screen", reason="needs the Screener")
+    text = next(b for b in _blocks("yaml") if b.startswith("version: 1"))
+    pack = load_rule_pack(write_pack(tmp_path, text, "acme.yaml"))
+    assert len(pack.rules) == 16
+    screener = screen_mod.Screener(rules=pack)
+    outcomes = run_examples(pack, lambda u, n: screener.screen_url(u, name=n))
+    assert [str(o) for o in outcomes if not o.passed] == []
