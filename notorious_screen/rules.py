@@ -35,7 +35,7 @@ from types import MappingProxyType
 from typing import Any, TypeAlias
 from urllib.parse import urlsplit
 
-from ._yaml import YamlList, YamlMap, load_yaml_bytes
+from ._yaml import MAX_BYTES, YamlList, YamlMap, load_yaml_bytes
 from .errors import DataError, Location, RulePackError
 from .markets import KINDS, LISTS, STATUSES
 from .match import MatchKind, VariantClass
@@ -1591,8 +1591,6 @@ def _parse_layer(display: str, path: Path, errs: _Errors) -> _Layer | None:
 
 
 def _read_capped(path: Path, display: str) -> bytes:
-    from ._yaml import MAX_BYTES
-
     try:
         if path.stat().st_size > MAX_BYTES:
             raise RulePackError(
