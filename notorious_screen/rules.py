@@ -1529,7 +1529,7 @@ def _parse_layer(display: str, path: Path, errs: _Errors) -> _Layer | None:
         if key not in _TOP_KEYS:
             errs.add(f"unknown top-level key '{key}'{_suggest(key, _TOP_KEYS)}", kloc)
         elif key == "version":
-            if isinstance(value, bool) or value != 1:
+            if type(value) is not int or value != 1:
                 errs.add(
                     f"unsupported rule-pack version {value!r}; this library reads version 1", vloc
                 )
