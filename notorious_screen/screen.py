@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .errors import InputError
-from .markets import Edition, Market, MarketData, Owner, load_markets
+from .markets import Edition, Listing, Market, MarketData, Owner, load_markets
 from .match import Match, Matcher, MatchKind, VariantDetector
 from .normalize import PSL_VERSION, ErrorCode
 from .rules import Reason, RulePack, load_rule_pack
@@ -78,6 +78,7 @@ class ScreenResult:
     owner: Owner | None
     listed: bool
     listed_years: tuple[int, ...]
+    listing_status: str | None
     edition: Edition
     score: int
     tier: str | None
@@ -86,13 +87,6 @@ class ScreenResult:
     rules: str
     rules_hash: str
     psl_version: str
-
-    @property
-    def listing_status(self) -> str | None:
-        if self.market is None:
-            return None
-        listing = self.market.listing(self.edition.list, self.edition.year, self.match.host)
-        return listing.status if listing is not None else None
 
 
 def _edition_tag(edition: Edition) -> str:
@@ -173,6 +167,7 @@ class Screener:
             owner=match.owner,
             listed=bool(record["listed"]),
             listed_years=tuple(record["listed_years"] or ()),
+            listing_status=record["listing_status"],
             edition=self.edition,
             score=evaluation.score,
             tier=evaluation.tier,
@@ -182,6 +177,14 @@ class Screener:
             rules_hash=self.pack.content_hash,
             psl_version=PSL_VERSION,
         )
+
+    def _listing(self, market: Market, year: int, host: str | None) -> Listing | None:
+        listing = market.listing(self.edition.list, year, host)
+        if listing is not None and listing.scope and host is None:
+            # A listing narrower than the platform ("Amazon's foreign domains") needs a host
+            # to apply: a bare name cannot say which storefront it is.
+            return None
+        return listing
 
     def record(
         self, match: Match, *, url: str | None = None, name: str | None = None
@@ -196,12 +199,12 @@ class Screener:
         editions_listed = None
         if market is not None:
             scope_host = match.imitates if match.kind is MatchKind.VARIANT else match.host
-            listing = market.listing(ed.list, ed.year, scope_host)
-            if listing is not None and listing.scope and scope_host is None:
-                # A listing narrower than the platform ("Amazon's foreign domains") needs a
-                # host to apply: a bare name cannot say which storefront it is.
-                listing = None
-            years = tuple(y for y in market.listed_years(ed.list) if y <= ed.year)
+            years = tuple(
+                y
+                for y in market.listed_years(ed.list)
+                if y <= ed.year and self._listing(market, y, scope_host) is not None
+            )
+            listing = self._listing(market, ed.year, scope_host)
             listed_years = years
             listed_before = any(y < ed.year for y in years)
             editions_listed = len(years)
@@ -209,8 +212,9 @@ class Screener:
         path, query = _split_path(match.path) if url is not None else (None, None)
         brand = self.pack.brand
         own = brand.is_own_domain(host) if host else False
+        authorized = brand.is_authorized(host=host, url=url, store_id=None)
         lookalike = False
-        if not own and self._brand_detector is not None and match.url is not None:
+        if not (own or authorized) and self._brand_detector is not None and match.url is not None:
             lookalike = self._brand_detector.detect(match.url) is not None
         return {
             "market": market.id if market else None,
@@ -239,7 +243,7 @@ class Screener:
             "name": name,
             "brand_own_domain": own,
             "brand_lookalike": lookalike,
-            "brand_authorized": brand.is_authorized(host=host, url=url, store_id=None),
+            "brand_authorized": authorized,
             "error": match.error.value if match.error else None,
         }
 
