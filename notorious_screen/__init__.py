@@ -7,20 +7,40 @@ pack are built on first use (``screen_url``/``screen_frame``) or when you build 
 from __future__ import annotations
 
 from .errors import DataError, InputError, Location, NotoriousScreenError, RulePackError
-from .markets import Edition, Listing, Market, MarketData, Owner, load_markets
-from .match import Match, Matcher, MatchKind, VariantClass
-from .normalize import ErrorCode, NormalizedName, NormalizedURL, normalize_name, normalize_url
-from .rules import Evaluation, Reason, RulePack, load_rule_pack
-from .screen import OUTPUT_COLUMNS, ScreenResult, Screener, screen_frame, screen_url
+from .markets import (
+    Edition,
+    EditionDiff,
+    IncompleteEditionWarning,
+    Listing,
+    Market,
+    MarketData,
+    Owner,
+    load_markets,
+)
+from .match import Match, Matcher, MatchKind, Variant, VariantClass, VariantDetector
+from .normalize import (
+    PSL_VERSION,
+    ErrorCode,
+    NormalizedName,
+    NormalizedURL,
+    normalize_name,
+    normalize_url,
+)
+from .rules import BrandProfile, Evaluation, Reason, RulePack, check_rule_pack, load_rule_pack
+from .screen import OUTPUT_COLUMNS, Screener, ScreenResult, screen_frame, screen_url
 
 __version__ = "0.1.0"
 
 __all__ = [
     "OUTPUT_COLUMNS",
+    "PSL_VERSION",
+    "BrandProfile",
     "DataError",
     "Edition",
+    "EditionDiff",
     "ErrorCode",
     "Evaluation",
+    "IncompleteEditionWarning",
     "InputError",
     "Listing",
     "Location",
@@ -38,8 +58,11 @@ __all__ = [
     "RulePackError",
     "ScreenResult",
     "Screener",
+    "Variant",
     "VariantClass",
+    "VariantDetector",
     "__version__",
+    "check_rule_pack",
     "load_markets",
     "load_rule_pack",
     "normalize_name",
