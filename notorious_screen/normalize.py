@@ -599,21 +599,31 @@ def _extractor() -> tldextract.TLDExtract:
 
 
 def _psl_version() -> str:
-    import pkgutil
+    """Name the snapshot without importing tldextract (it pulls in requests): the installed
+    version plus the VERSION/COMMIT header of the ``.tld_set_snapshot`` file it loads."""
+    import importlib.metadata
+    import importlib.util
+    import os
 
-    import tldextract
-
-    detail = ""
     try:
-        head = (pkgutil.get_data("tldextract", ".tld_set_snapshot") or b"")[:2048].decode()
-        version = re.search(r"^// VERSION: (\S+)", head, re.MULTILINE)
+        version = importlib.metadata.version("tldextract")
+    except importlib.metadata.PackageNotFoundError:
+        version = "(version unknown)"
+    detail = ""
+    spec = importlib.util.find_spec("tldextract")
+    if spec is not None and spec.origin:
+        snapshot = os.path.join(os.path.dirname(spec.origin), ".tld_set_snapshot")
+        try:
+            with open(snapshot, "rb") as handle:
+                head = handle.read(2048).decode("utf-8", "replace")
+        except OSError:
+            head = ""
+        found = re.search(r"^// VERSION: (\S+)", head, re.MULTILINE)
         commit = re.search(r"^// COMMIT: (\w+)", head, re.MULTILINE)
-        if version:
-            detail = f" (PSL {version.group(1)}"
+        if found:
+            detail = f" (PSL {found.group(1)}"
             detail += f", commit {commit.group(1)[:12]})" if commit else ")"
-    except (OSError, UnicodeDecodeError):
-        pass
-    return f"tldextract {tldextract.__version__} bundled snapshot{detail}"
+    return f"tldextract {version} bundled snapshot{detail}"
 
 
 @functools.lru_cache(maxsize=1)
@@ -984,13 +994,24 @@ _CJK_SUFFIXES: Final = tuple(
         reverse=True,
     )
 )
-# Longest phrase first, so "official store" goes as one phrase before "official" alone.
-_SHOP_PHRASES: Final = tuple(sorted((tuple(w.split()) for w in SHOP_WORDS), key=len, reverse=True))
-_LEGAL_PHRASES: Final = tuple(
-    sorted((tuple(w.split()) for w in LEGAL_SUFFIXES), key=len, reverse=True)
-)
+
+
+def _phrase_index(
+    words: frozenset[str], *, by_last: bool
+) -> dict[str, tuple[tuple[str, ...], ...]]:
+    """Phrases keyed by their first (or last) token, longest first, so that "official store"
+    goes as one phrase before "official" alone and each token costs one dict lookup."""
+    index: dict[str, list[tuple[str, ...]]] = {}
+    for phrase in sorted((tuple(w.split()) for w in words), key=len, reverse=True):
+        index.setdefault(phrase[-1] if by_last else phrase[0], []).append(phrase)
+    return {key: tuple(phrases) for key, phrases in index.items()}
+
+
+_SHOP_BY_FIRST: Final = _phrase_index(SHOP_WORDS, by_last=False)
+_LEGAL_BY_LAST: Final = _phrase_index(LEGAL_SUFFIXES, by_last=True)
 _NAME_DROP_CHARS: Final = dict.fromkeys(map(ord, "™®©℠℗"), None)
 _APOSTROPHES_RE: Final = re.compile(r"(?<=\w)['’ʼ`´](?=\w)")
+_ASCII_SEPARATORS_RE: Final = re.compile(r"[^0-9a-z]+")
 
 
 def _is_cjk(char: str) -> bool:
@@ -1029,6 +1050,16 @@ def _fold_once(text: str) -> str:
 
 
 def _fold(text: str) -> str:
+    if text.isascii():
+        # What the general path does to ASCII (NFKC and casefold are lowercasing; letters and
+        # digits stay, everything else is a separator), without a Python loop per character.
+        return " ".join(
+            _ASCII_SEPARATORS_RE.sub(" ", _APOSTROPHES_RE.sub("", text.lower())).split()
+        )
+    return _fold_unicode(text)
+
+
+def _fold_unicode(text: str) -> str:
     for _ in range(4):  # casefold and NFKC may feed each other; stop at the fixed point
         folded = _fold_once(text)
         if folded == text:
@@ -1063,21 +1094,20 @@ def _core_tokens(tokens: list[str]) -> list[str]:
     kept: list[str] = []
     index = 0
     while index < len(tokens):
-        for phrase in _SHOP_PHRASES:
+        for phrase in _SHOP_BY_FIRST.get(tokens[index], ()):
             if tuple(tokens[index : index + len(phrase)]) == phrase:
                 index += len(phrase)
                 break
         else:
             kept.append(tokens[index])
             index += 1
-    popped = True
-    while popped and kept:
-        popped = False
-        for phrase in _LEGAL_PHRASES:
+    while kept:
+        for phrase in _LEGAL_BY_LAST.get(kept[-1], ()):
             if len(kept) >= len(phrase) and tuple(kept[-len(phrase) :]) == phrase:
                 del kept[-len(phrase) :]
-                popped = True
                 break
+        else:
+            break
     return kept
 
 

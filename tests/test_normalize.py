@@ -623,3 +623,9 @@ def test_fast_path_equals_slow_path(url: str) -> None:
     if fast is not None:
         assert fast == slow
     assert normalize_url(url) == slow
+
+
+@settings(max_examples=500)
+@given(st.text(st.characters(max_codepoint=0x7F), max_size=60))
+def test_ascii_name_fast_path_equals_unicode_path(text: str) -> None:
+    assert normalize._fold(text) == normalize._fold_unicode(text)
