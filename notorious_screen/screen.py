@@ -396,8 +396,9 @@ class Screener:
         lines.append(f"edition:      {ed.label}{note}")
         status = result.listing_status
         years = ", ".join(map(str, result.listed_years))
+        who = "the imitated market: " if m.kind is MatchKind.VARIANT else ""
         lines.append(
-            f"listed:       {'yes' if result.listed else 'no'}"
+            f"listed:       {who}{'yes' if result.listed else 'no'}"
             + (f" ({status})" if status else "")
             + (f"; listed years: {years}" if years else "")
         )
