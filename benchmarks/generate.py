@@ -17,6 +17,7 @@ import csv
 import random
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 
 Row = tuple[str, str]
 
@@ -88,14 +89,74 @@ _LOOKALIKES = (
 )
 
 _ADJ = (
-    "blue green red happy sunny urban little royal golden silver wild fresh bright quiet rapid "
-    "smart noble lucky cozy prime simple modern classic vintage pure"
-).split()
+    "blue",
+    "green",
+    "red",
+    "happy",
+    "sunny",
+    "urban",
+    "little",
+    "royal",
+    "golden",
+    "silver",
+    "wild",
+    "fresh",
+    "bright",
+    "quiet",
+    "rapid",
+    "smart",
+    "noble",
+    "lucky",
+    "cozy",
+    "prime",
+    "simple",
+    "modern",
+    "classic",
+    "vintage",
+    "pure",
+)
 _NOUN = (
-    "fox river stone garden market studio harbor forest lamp kitchen bike shoe bag watch "
-    "boutique closet corner bazaar atelier loft works supply trading goods outlet"
-).split()
-_TLDS = ("com", "com", "com", "net", "shop", "store", "de", "co.uk", "fr", "it", "es", "nl", "com.br")
+    "fox",
+    "river",
+    "stone",
+    "garden",
+    "market",
+    "studio",
+    "harbor",
+    "forest",
+    "lamp",
+    "kitchen",
+    "bike",
+    "shoe",
+    "bag",
+    "watch",
+    "boutique",
+    "closet",
+    "corner",
+    "bazaar",
+    "atelier",
+    "loft",
+    "works",
+    "supply",
+    "trading",
+    "goods",
+    "outlet",
+)
+_TLDS = (
+    "com",
+    "com",
+    "com",
+    "net",
+    "shop",
+    "store",
+    "de",
+    "co.uk",
+    "fr",
+    "it",
+    "es",
+    "nl",
+    "com.br",
+)
 _SHOP_PATHS = ("/", "/products/", "/collections/sale/", "/item/", "/p/")
 
 
@@ -119,7 +180,7 @@ _JUNK = (
     "  HTTPS://ITEM.TAOBAO.COM/item.htm?id=1  ",
     "http://user:pass@www.aliexpress.com:8080/item/1.html",
     "http://1.2.3.08/",
-    "=HYPERLINK(\"http://evil.example\")",
+    '=HYPERLINK("http://evil.example")',
     "www.dhgate.com.",
     "http://[::1]/",
 )
@@ -136,7 +197,14 @@ _NAMES_EN = (
     "Trendy Watches",
     "Northwind Traders",
 )
-_NAMES_ZH = ("潮流服饰旗舰店", "深圳电子有限公司", "义乌小商品", "品牌专卖店", "时尚鞋包", "广州皮具厂")
+_NAMES_ZH = (
+    "潮流服饰旗舰店",
+    "深圳电子有限公司",
+    "义乌小商品",
+    "品牌专卖店",
+    "时尚鞋包",
+    "广州皮具厂",
+)
 # Rows with no URL at all: a platform or physical market named by an investigator.
 _NAME_ONLY = (
     "Ali Express",
@@ -180,17 +248,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--distinct-shops", type=int, default=40_000)
     args = parser.parse_args(argv)
-    out = sys.stdout if args.output == "-" else open(args.output, "w", newline="", encoding="utf-8")
-    try:
+    with ExitStack() as stack:
+        out = (
+            sys.stdout
+            if args.output == "-"
+            else stack.enter_context(open(args.output, "w", newline="", encoding="utf-8"))
+        )
         writer = csv.writer(out)
         writer.writerow(["row_id", "url", "seller_name"])
-        for i, (url, name) in enumerate(
-            generate(args.rows, seed=args.seed, distinct_shops=args.distinct_shops)
-        ):
+        rows = generate(args.rows, seed=args.seed, distinct_shops=args.distinct_shops)
+        for i, (url, name) in enumerate(rows):
             writer.writerow([i, url, name])
-    finally:
-        if out is not sys.stdout:
-            out.close()
     return 0
 
 

@@ -20,8 +20,10 @@ def main(path: str) -> int:
     sellers = pd.read_csv(path, dtype=str, keep_default_na=False)
     screened = sellers.pipe(ns.screen_frame, url_column="url", name_column="seller_name")
     listed = screened[screened["ns_listed"]]
-    print(f"{len(screened)} rows screened, {len(listed)} on a listed market "
-          f"({screened['ns_edition'].iloc[0]})")
+    print(
+        f"{len(screened)} rows screened, {len(listed)} on a listed market "
+        f"({screened['ns_edition'].iloc[0]})"
+    )
     print("\nrows per owner (listed or not):")
     print(screened["ns_owner"].value_counts().to_string())
     print("\nrows per tier:")

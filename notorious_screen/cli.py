@@ -401,26 +401,58 @@ def _add_screen(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--format", choices=FORMATS, default=None, help="output format")
     p.add_argument("--input-format", choices=FORMATS, default=None, help="input format")
     p.add_argument("--chunksize", type=_positive_int, default=100_000, metavar="N")
-    p.add_argument("--sort", choices=("score",), default=None,
-                   help="sort rows by score, highest first (holds all rows in memory)")
-    p.add_argument("--fail-on", default=None, metavar="TIER",
-                   help="exit 3 when any row reaches this tier")
-    p.add_argument("--summary", action="store_true",
-                   help="print rows per market, owner, tier and listing status to stderr")
-    p.add_argument("--encoding", default="utf-8",
-                   help="input text encoding: utf-8 (default), auto, latin-1, cp1252, utf-16 ...")
-    p.add_argument("--encoding-errors", choices=("strict", "replace"), default="strict",
-                   help="what to do with bytes that are invalid in the encoding")
-    p.add_argument("--no-neutralize", dest="neutralize", action="store_false",
-                   help="do not defuse spreadsheet formulas (=, +, -, @) in CSV/TSV/XLSX cells")
+    p.add_argument(
+        "--sort",
+        choices=("score",),
+        default=None,
+        help="sort rows by score, highest first (holds all rows in memory)",
+    )
+    p.add_argument(
+        "--fail-on", default=None, metavar="TIER", help="exit 3 when any row reaches this tier"
+    )
+    p.add_argument(
+        "--summary",
+        action="store_true",
+        help="print rows per market, owner, tier and listing status to stderr",
+    )
+    p.add_argument(
+        "--encoding",
+        default="utf-8",
+        help="input text encoding: utf-8 (default), auto, latin-1, cp1252, utf-16 ...",
+    )
+    p.add_argument(
+        "--encoding-errors",
+        choices=("strict", "replace"),
+        default="strict",
+        help="what to do with bytes that are invalid in the encoding",
+    )
+    p.add_argument(
+        "--no-neutralize",
+        dest="neutralize",
+        action="store_false",
+        help="do not defuse spreadsheet formulas (=, +, -, @) in CSV/TSV/XLSX cells",
+    )
     p.add_argument("--progress", choices=("auto", "always", "never"), default="auto")
-    p.add_argument("--engine", choices=("local", "dask"), default="local",
-                   help="local: this process (default); dask: a Dask cluster, writing -o OUTDIR "
-                   "as a folder of parts (pip install 'notorious-screen[dask]')")
-    p.add_argument("--workers", type=_positive_int, default=None, metavar="N",
-                   help="--engine dask: start a local cluster of N processes (default: CPUs)")
-    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                   help="--engine dask: use the running cluster at this scheduler address")
+    p.add_argument(
+        "--engine",
+        choices=("local", "dask"),
+        default="local",
+        help="local: this process (default); dask: a Dask cluster, writing -o OUTDIR "
+        "as a folder of parts (pip install 'notorious-screen[dask]')",
+    )
+    p.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="--engine dask: start a local cluster of N processes (default: CPUs)",
+    )
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="--engine dask: use the running cluster at this scheduler address",
+    )
     p.set_defaults(func=_cmd_screen)
 
     e = sub.add_parser("explain", help="show the full reasoning for one URL")
@@ -470,8 +502,12 @@ class _Progress:
         if self._fraction and 0 < self._fraction < 1 and not final:
             eta = f", ETA {elapsed * (1 - self._fraction) / self._fraction:.0f}s"
         end = "\n" if final else ""
-        print(f"\r{self.rows:,} rows, {rate:,.0f} rows/s{eta}   ", end=end, file=sys.stderr,
-              flush=True)
+        print(
+            f"\r{self.rows:,} rows, {rate:,.0f} rows/s{eta}   ",
+            end=end,
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def _cmd_screen(args: argparse.Namespace) -> int:
@@ -486,8 +522,8 @@ def _cmd_screen(args: argparse.Namespace) -> int:
     screener = Screener(year=args.year, list=args.list, rules=args.rules)
     tiers = screener.pack.tiers
     if args.fail_on is not None and args.fail_on not in tiers:
-        names = ", ".join(tiers) or "none"
-        raise InputError(f"--fail-on: unknown tier {args.fail_on!r}; the pack has: {names}")
+        known = ", ".join(tiers) or "none"
+        raise InputError(f"--fail-on: unknown tier {args.fail_on!r}; the pack has: {known}")
     in_fmt = format_for(args.input, args.input_format)
     out_fmt = format_for(args.output, args.format)
     show = args.progress == "always" or (args.progress == "auto" and sys.stderr.isatty())

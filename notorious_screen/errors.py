@@ -1,8 +1,8 @@
 """The exception tree and the source location that every data error carries.
 
     NotoriousScreenError            base of everything this library raises
-    ├── DataError                   a YAML file (market data or rule pack) is invalid; has .location
-    │   └── RulePackError           a rule pack is invalid (bad field, operator, regex, extends cycle)
+    ├── DataError                   a YAML file (market data, rule pack) is invalid; has .location
+    │   └── RulePackError           a rule pack is invalid (field, operator, regex, extends cycle)
     └── InputError                  a whole input (file, column, frame) is unusable
 
 A bad *row* never raises: it gets an error code in its result. Exceptions carry defaults for

@@ -124,9 +124,7 @@ class Screener:
         own = self.pack.brand.own_domains
         self._brand_detector = VariantDetector(own) if own else None
         self._owner_listed = {
-            m.owner
-            for m in self.data.markets_in(self.edition)
-            if m.owner is not None
+            m.owner for m in self.data.markets_in(self.edition) if m.owner is not None
         }
         self._per_url = bool(self.pack.fields_used & _URL_FIELDS) or self.pack.brand.has_url_rules
         self._row_cache: dict[tuple[str | None, str | None], tuple[Any, ...]] = {}
@@ -264,7 +262,7 @@ class Screener:
         urls = _to_arrow_strings(df[url_column])
         names = _to_arrow_strings(df[name_column]) if name_column is not None else None
         columns = self.screen_arrays(urls, names)
-        out = df.copy(deep=False)
+        out: pd.DataFrame = df.copy(deep=False)
         for col in OUTPUT_COLUMNS:
             if col in out.columns:
                 raise InputError(f"input already has a column named {col!r}")
@@ -294,9 +292,7 @@ class Screener:
         else:
             extracted = pc.extract_regex(urls, _FAST_URL)
             host = pc.utf8_lower(pc.struct_field(extracted, [0]))
-            fast = pc.and_(
-                pc.is_valid(extracted), pc.invert(pc.match_substring(host, "xn--"))
-            )
+            fast = pc.and_(pc.is_valid(extracted), pc.invert(pc.match_substring(host, "xn--")))
             fast = pc.fill_null(fast, False)
             url_keys = pc.if_else(
                 fast,
@@ -328,11 +324,11 @@ class Screener:
             )
             for u, nm in pairs
         ]
-        columns = list(zip(*rows)) if rows else [()] * len(_ROW_COLUMNS)
+        columns = list(zip(*rows, strict=True)) if rows else [()] * len(_ROW_COLUMNS)
 
         # 3. Back to rows.
         out: dict[str, pa.Array] = {}
-        for col, values in zip(_ROW_COLUMNS, columns):
+        for col, values in zip(_ROW_COLUMNS, columns, strict=True):
             arr = pa.array(list(values), type=_ARROW_TYPES[col])
             out[col] = arr.take(indices) if n else pa.array([], type=_ARROW_TYPES[col])
         return out
@@ -379,7 +375,9 @@ class Screener:
         if m.url is not None:
             lines.extend(f"  step:       {step}" for step in m.url.steps)
             unicode = m.host_unicode if m.host_unicode and m.host_unicode != m.host else None
-            lines.append(f"host:         {m.host or '-'}" + (f"  (unicode: {unicode})" if unicode else ""))
+            lines.append(
+                f"host:         {m.host or '-'}" + (f"  (unicode: {unicode})" if unicode else "")
+            )
             lines.append(f"registrable:  {m.registrable_domain or '-'}   (PSL: {PSL_VERSION})")
         if result.error is not None:
             lines.append(f"error:        {result.error.value}")
@@ -388,7 +386,9 @@ class Screener:
         lines.append(f"why:          {m.explanation}")
         market = result.market
         lines.append(
-            f"market:       {market.name} [{market.id}, {market.kind}]" if market else "market:       -"
+            f"market:       {market.name} [{market.id}, {market.kind}]"
+            if market
+            else "market:       -"
         )
         lines.append(f"owner:        {result.owner.name if result.owner else '-'}")
         ed = self.edition
@@ -452,8 +452,15 @@ _ARROW_TYPES: Mapping[str, pa.DataType] = {
     "ns_edition": pa.string(),
 }
 _PANDAS_DTYPES: Mapping[str, str] = {
-    c: ("bool" if t == pa.bool_() else "float64" if t == pa.float64() else "int64"
-        if t == pa.int64() else "object")
+    c: (
+        "bool"
+        if t == pa.bool_()
+        else "float64"
+        if t == pa.float64()
+        else "int64"
+        if t == pa.int64()
+        else "object"
+    )
     for c, t in _ARROW_TYPES.items()
 }
 
@@ -538,8 +545,11 @@ def _to_arrow_strings(series: pd.Series[Any]) -> pa.Array:
     ):
         return _as_string_array(pa.array(series))
     values = [
-        None if v is None or (isinstance(v, float) and v != v) or v is pd.NA or v is pd.NaT
-        else v if isinstance(v, str) else str(v)
+        None
+        if v is None or (isinstance(v, float) and v != v) or v is pd.NA or v is pd.NaT
+        else v
+        if isinstance(v, str)
+        else str(v)
         for v in series.tolist()
     ]
     return pa.array(values, type=pa.string())

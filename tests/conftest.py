@@ -1,4 +1,4 @@
-"""Shared fixtures. Every test runs with network sockets blocked: the library must never go online."""
+"""Shared fixtures. Every test runs with network sockets blocked: the library never goes online."""
 
 from __future__ import annotations
 

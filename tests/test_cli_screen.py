@@ -34,7 +34,9 @@ def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str,
     return code, out, err
 
 
-def test_cli_output_agrees_with_screen_frame(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_output_agrees_with_screen_frame(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "out.csv"
     code, _, err = _run(
         [
@@ -54,18 +56,25 @@ def test_cli_output_agrees_with_screen_frame(tmp_path: Path, capsys: pytest.Capt
     frame = Screener().screen_frame(original, name_column="seller_name")
     assert list(cli.columns) == [*original.columns, *OUTPUT_COLUMNS]
     pd.testing.assert_frame_equal(cli[list(original.columns)], original)
+
+    def as_csv_text(v: object) -> str:
+        if v is None or (isinstance(v, float) and v != v):
+            return ""
+        return "true" if v is True else "false" if v is False else str(v)
+
     for col in OUTPUT_COLUMNS:
-        expected = frame[col].map(
-            lambda v: "" if v is None or (isinstance(v, float) and v != v) else
-            ("true" if v is True else "false" if v is False else str(v))
-        )
-        got = cli[col].map(lambda v: str(float(v)) if col == "ns_similarity" and v else v)
         if col == "ns_similarity":
-            expected = frame[col].map(lambda v: str(float(v)))
-        assert list(got) == list(expected), col
+            got = [str(float(v)) for v in cli[col]]
+            expected = [str(float(v)) for v in frame[col]]
+        else:
+            got = list(cli[col])
+            expected = [as_csv_text(v) for v in frame[col]]
+        assert got == expected, col
 
 
-def test_stdin_to_stdout(monkeypatch: pytest.MonkeyPatch, capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+def test_stdin_to_stdout(
+    monkeypatch: pytest.MonkeyPatch, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
     data = b"url\nhttps://item.taobao.com/item.htm?id=1\nexample.org\n"
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
     assert main(["screen", "-"]) == 0
@@ -77,7 +86,9 @@ def test_stdin_to_stdout(monkeypatch: pytest.MonkeyPatch, capsysbinary: pytest.C
 
 
 @pytest.mark.parametrize("fmt", ["csv", "tsv", "jsonl", "parquet", "xlsx"])
-def test_each_format_round_trips(tmp_path: Path, fmt: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_each_format_round_trips(
+    tmp_path: Path, fmt: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     original = _read(SELLERS).head(60)
     src = tmp_path / "in.csv"
     original.to_csv(src, index=False)
@@ -101,12 +112,23 @@ def test_each_format_round_trips(tmp_path: Path, fmt: str, capsys: pytest.Captur
     assert code == 1 and "already has output column" in err
 
 
-def test_chunk_size_does_not_change_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_chunk_size_does_not_change_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     outputs = []
     for chunk in ("1", "7", "100000"):
         dst = tmp_path / f"out{chunk}.csv"
         code, _, err = _run(
-            ["screen", str(SELLERS), "-o", str(dst), "--chunksize", chunk, "--name-column", "seller_name"],
+            [
+                "screen",
+                str(SELLERS),
+                "-o",
+                str(dst),
+                "--chunksize",
+                chunk,
+                "--name-column",
+                "seller_name",
+            ],
             capsys,
         )
         assert code == 0, err
@@ -114,13 +136,16 @@ def test_chunk_size_does_not_change_output(tmp_path: Path, capsys: pytest.Captur
     assert outputs[0] == outputs[1] == outputs[2]
 
 
-def test_missing_column_names_existing_columns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_column_names_existing_columns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     src = tmp_path / "in.csv"
     src.write_text("link,seller\nx.com,a\n")
-    code, out, err = _run(["screen", str(src)], capsys)
+    code, _, err = _run(["screen", str(src)], capsys)
     assert code == 1
     assert err.strip().splitlines() == [
-        f"notorious-screen: error: {src}: column 'url' not found; the input has columns: 'link', 'seller'"
+        f"notorious-screen: error: {src}: column 'url' not found; "
+        "the input has columns: 'link', 'seller'"
     ]
 
 
@@ -136,7 +161,11 @@ def test_empty_file_and_header_only(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert code == 0, err
     assert dst.read_text().splitlines() == [
         ",".join(f'"{c}"' for c in ["url", "seller", *OUTPUT_COLUMNS])
-    ] or dst.read_text().splitlines()[0].replace('"', "").split(",") == ["url", "seller", *OUTPUT_COLUMNS]
+    ] or dst.read_text().splitlines()[0].replace('"', "").split(",") == [
+        "url",
+        "seller",
+        *OUTPUT_COLUMNS,
+    ]
     assert len(dst.read_text().splitlines()) == 1
 
 
@@ -149,10 +178,17 @@ def test_usage_error_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert exc.value.code == 2
 
 
-def test_bad_rule_pack_exit_1_with_location(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_rule_pack_exit_1_with_location(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     pack = tmp_path / "bad.yaml"
-    pack.write_text("version: 1\nname: bad\nextends: default\nrules:\n  - id: r1\n    description: d\n    score: 10\n    when: {listd: true}\n")
-    code, _, err = _run(["screen", str(SELLERS), "--rules", str(pack), "-o", str(tmp_path / "o.csv")], capsys)
+    pack.write_text(
+        "version: 1\nname: bad\nextends: default\nrules:\n"
+        "  - id: r1\n    description: d\n    score: 10\n    when: {listd: true}\n"
+    )
+    code, _, err = _run(
+        ["screen", str(SELLERS), "--rules", str(pack), "-o", str(tmp_path / "o.csv")], capsys
+    )
     assert code == 1
     assert f"{pack}:8:" in err and "listd" in err
     assert len(err.strip().splitlines()) == 1
@@ -163,16 +199,26 @@ def test_fail_on_tier(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     benign.write_text("url\nhttps://www.example.org/\n")
     listed = tmp_path / "listed.csv"
     listed.write_text("url\nhttps://www.example.org/\nhttps://item.taobao.com/item.htm?id=1\n")
-    assert _run(["screen", str(benign), "-o", str(tmp_path / "a.csv"), "--fail-on", "high"], capsys)[0] == 0
-    assert _run(["screen", str(listed), "-o", str(tmp_path / "b.csv"), "--fail-on", "high"], capsys)[0] == 3
-    code, _, err = _run(["screen", str(listed), "-o", str(tmp_path / "c.csv"), "--fail-on", "hihg"], capsys)
+    assert (
+        _run(["screen", str(benign), "-o", str(tmp_path / "a.csv"), "--fail-on", "high"], capsys)[0]
+        == 0
+    )
+    assert (
+        _run(["screen", str(listed), "-o", str(tmp_path / "b.csv"), "--fail-on", "high"], capsys)[0]
+        == 3
+    )
+    code, _, err = _run(
+        ["screen", str(listed), "-o", str(tmp_path / "c.csv"), "--fail-on", "hihg"], capsys
+    )
     assert code == 1 and "unknown tier 'hihg'" in err
 
 
 @pytest.mark.parametrize("fmt", ["csv", "tsv", "xlsx"])
-def test_formula_injection_is_neutralized(tmp_path: Path, fmt: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_formula_injection_is_neutralized(
+    tmp_path: Path, fmt: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     src = tmp_path / "in.csv"
-    evil = ["=HYPERLINK(\"http://x\")", "+1", "-2", "@SUM(A1)", "\tx", "\rx", "plain"]
+    evil = ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "\tx", "\rx", "plain"]
     with src.open("w", newline="") as f:
         w = csv.writer(f, quoting=csv.QUOTE_ALL)  # pandas leaves a lone CR unquoted
         w.writerow(["url", "note"])
@@ -195,10 +241,17 @@ def test_formula_injection_is_neutralized(tmp_path: Path, fmt: str, capsys: pyte
 
 
 def test_summary_on_stderr(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = _run(["screen", str(SELLERS), "-o", str(tmp_path / "o.csv"), "--summary"], capsys)
+    code, _, err = _run(
+        ["screen", str(SELLERS), "-o", str(tmp_path / "o.csv"), "--summary"], capsys
+    )
     assert code == 0
     assert "rows screened: 286" in err
-    for heading in ("rows per market:", "rows per owner:", "rows per tier:", "rows per listing status:"):
+    for heading in (
+        "rows per market:",
+        "rows per owner:",
+        "rows per tier:",
+        "rows per listing status:",
+    ):
         assert heading in err
 
 
@@ -220,7 +273,17 @@ def test_interrupted_run_leaves_no_partial_file(tmp_path: Path) -> None:
     dst = tmp_path / "out.csv"
     dst.write_text("previous contents\n")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "notorious_screen", "screen", str(src), "-o", str(dst), "--chunksize", "5000"],
+        [
+            sys.executable,
+            "-m",
+            "notorious_screen",
+            "screen",
+            str(src),
+            "-o",
+            str(dst),
+            "--chunksize",
+            "5000",
+        ],
         cwd=REPO,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

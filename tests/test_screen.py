@@ -71,7 +71,7 @@ def test_frame_agrees_with_screen_url_row_by_row(
 ) -> None:
     df = sellers if source == "examples" else _generated(1500, seed=3)
     out = screener.screen_frame(df, url_column="url", name_column="seller_name")
-    for i, (url, name) in enumerate(zip(df["url"], df["seller_name"])):
+    for i, (url, name) in enumerate(zip(df["url"], df["seller_name"], strict=True)):
         expected = _expected_row(screener.screen_url(url, name=name))
         assert _frame_row(out.iloc[i]) == expected, (i, url, name)
 
@@ -138,8 +138,10 @@ def test_arrow_engine_counts_each_distinct_key_once(
         return original(url, name=name)
 
     monkeypatch.setattr(fresh.matcher, "match", counting)
-    urls = pa.array(["https://item.taobao.com/item.htm?id=%d" % i for i in range(1000)]
-                    + ["https://www.example.org/a"] * 1000)
+    urls = pa.array(
+        [f"https://item.taobao.com/item.htm?id={i}" for i in range(1000)]
+        + ["https://www.example.org/a"] * 1000
+    )
     out = fresh.screen_arrays(urls)
     assert len(out["ns_match"]) == 2000
     # 1000 distinct URLs but two distinct hosts: matched twice.
@@ -167,7 +169,7 @@ def test_screen_result_is_frozen_and_reproducible(screener: Screener) -> None:
 
 def test_import_parses_nothing() -> None:
     code = (
-        "import sys, notorious_screen, notorious_screen.screen as s, notorious_screen.markets as m\n"
+        "import sys, notorious_screen, notorious_screen.screen as s\n"
         "assert s._default is None\n"
         "assert 'pandas' not in sys.modules, 'pandas imported at import time'\n"
         "print('ok')\n"

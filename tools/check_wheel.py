@@ -19,8 +19,12 @@ def main(wheel: str) -> int:
     repo = Path(__file__).resolve().parents[1]
     names = set(zipfile.ZipFile(wheel).namelist())
     missing = [n for n in REQUIRED if n not in names]
-    packs = sorted(p.relative_to(repo / "rules").as_posix() for p in (repo / "rules").rglob("*.yaml"))
-    missing += [f"notorious_screen/packs/{p}" for p in packs if f"notorious_screen/packs/{p}" not in names]
+    packs = sorted(
+        p.relative_to(repo / "rules").as_posix() for p in (repo / "rules").rglob("*.yaml")
+    )
+    missing += [
+        f"notorious_screen/packs/{p}" for p in packs if f"notorious_screen/packs/{p}" not in names
+    ]
     stray = [n for n in names if n.startswith(("tests/", "benchmarks/", "examples/"))]
     if missing or stray:
         for n in missing:
