@@ -278,7 +278,7 @@ def _expand_inputs(source: str | os.PathLike[str] | Sequence[str | os.PathLike[s
             found = [item]
         if not found:
             raise InputError(f"{item}: matches no files")
-        paths.extend(found)
+        paths.extend(os.path.abspath(p) for p in found)  # workers have their own cwd
     return paths
 
 

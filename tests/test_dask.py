@@ -451,3 +451,31 @@ def test_bad_row_is_reported_with_its_line(client: Client, tmp_path: Path) -> No
     ):
         screen_files(src, tmp_path / "out", client=client, blocksize=40)
     assert not (tmp_path / "out").exists()
+
+
+def test_documented_dask_examples_run(
+    client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import re
+    from contextlib import contextmanager
+
+    import notorious_screen.dask_engine as engine
+
+    @contextmanager
+    def on_this_cluster(workers: int | None = None) -> Iterator[Client]:
+        # the module's cluster stands in for a new one (local_cluster has its own test)
+        with client.as_current():
+            yield client
+
+    monkeypatch.setattr(engine, "local_cluster", on_this_cluster)
+    (tmp_path / "sellers.csv").write_bytes((REPO / "examples" / "sellers.csv").read_bytes())
+    monkeypatch.chdir(tmp_path)
+    doc = (REPO / "docs" / "scale-out.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", doc, re.S)
+    assert len(blocks) == 2
+    namespace: dict[str, Any] = {}
+    for block in blocks:
+        exec(compile(block, "docs/scale-out.md", "exec"), namespace)
+    assert namespace["flagged"]["ns_listed"].all() and len(namespace["flagged"]) > 10
+    assert namespace["result"].rows == len(pd.read_csv(tmp_path / "sellers.csv", dtype=str))
+    assert (tmp_path / "screened" / "part-00000.csv").exists()

@@ -1,0 +1,82 @@
+"""The same screen on Spark: ``mapInPandas`` with :meth:`Screener.screen_frame`.
+
+Spark stays the user's: this module only builds the output schema and the function Spark runs
+on each Arrow batch. The Screener travels as a broadcast variable, so each Python worker
+process unpickles it once and reuses it across tasks (Spark reuses Python workers by default).
+pyspark is imported only when called; it is not a dependency.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from .errors import InputError
+from .screen import _ARROW_TYPES, OUTPUT_COLUMNS, Screener, default_screener
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["screen_spark", "spark_output_schema"]
+
+_SPARK_TYPE_NAMES = {
+    "string": "StringType",
+    "bool": "BooleanType",
+    "double": "DoubleType",
+    "int64": "LongType",
+}
+
+
+def _types() -> Any:
+    try:
+        return importlib.import_module("pyspark.sql.types")
+    except ImportError:
+        raise InputError("screen_spark needs pyspark: pip install pyspark") from None
+
+
+def spark_output_schema(input_schema: Any) -> Any:
+    """The Spark schema of screened rows: the input's fields, then the ``ns_*`` columns."""
+    types = _types()
+    fields = list(input_schema.fields)
+    for col in OUTPUT_COLUMNS:
+        spark_type = getattr(types, _SPARK_TYPE_NAMES[str(_ARROW_TYPES[col])])()
+        fields.append(types.StructField(col, spark_type, True))
+    return types.StructType(fields)
+
+
+def screen_spark(
+    sdf: Any,
+    *,
+    url_column: str = "url",
+    name_column: str | None = None,
+    screener: Screener | None = None,
+) -> Any:
+    """Screen a ``pyspark.sql.DataFrame``; lazy, like any Spark transformation.
+
+    Each row keeps its columns and gains the ``ns_*`` columns, with the values
+    :meth:`Screener.screen_frame` gives them. Row order within a partition is kept; Spark
+    gives no order across partitions unless you sort, so carry an id column if you need one.
+    """
+    screener = screener if screener is not None else default_screener()
+    names = list(sdf.columns)
+    for col in (url_column, name_column):
+        if col is not None and col not in names:
+            have = ", ".join(repr(c) for c in names) or "none"
+            raise InputError(f"column {col!r} not found; the input has columns: {have}")
+    clash = [c for c in OUTPUT_COLUMNS if c in names]
+    if clash:
+        raise InputError(f"input already has output column(s) {', '.join(clash)}")
+    schema = spark_output_schema(sdf.schema)
+    try:
+        shipped: Any = sdf.sparkSession.sparkContext.broadcast(screener)
+    except Exception:  # Spark Connect has no SparkContext: the function carries the screener
+        shipped = None
+    local = screener if shipped is None else None
+
+    def screen(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        s: Screener = local if local is not None else shipped.value
+        for frame in batches:
+            yield s.screen_frame(frame, url_column=url_column, name_column=name_column)
+
+    return sdf.mapInPandas(screen, schema=schema)
