@@ -735,6 +735,7 @@ _KNOWN_SCHEMES: Final = frozenset(
 _SCHEME_RE: Final = re.compile(r"([A-Za-z][A-Za-z0-9+\-.]*):")
 _PORT_LIKE_RE: Final = re.compile(r"[0-9]+(?:[/\\?#]|\Z)|\Z")
 _AUTHORITY_END_RE: Final = re.compile(r"[/\\?#]")
+_HOST_LIKE_RE: Final = re.compile(r"[.\u3002\uff0e\uff61]|%2e|^\[", re.IGNORECASE)
 _FAST_URL_RE: Final = re.compile(
     r"(https?|wss?|ftp)://([A-Za-z0-9.\-]+)(?::([0-9]{1,5}))?([/?#][!-\[\]-~]*)?",
     re.ASCII | re.IGNORECASE,
@@ -826,6 +827,7 @@ def _slow_url(text: str) -> NormalizedURL:
     if not s:
         return _failure(text, None, steps, ErrorCode.EMPTY)
     scheme: str | None = None
+    bare = False  # scheme-less, no "//", no port: only "something.tld" is read as a host
     m = _SCHEME_RE.match(s)
     if m is not None:
         candidate = m.group(1).lower()
@@ -845,6 +847,7 @@ def _slow_url(text: str) -> NormalizedURL:
     else:
         steps.append("no scheme: read as http://")
         rest = s
+        bare = True
     # Special authority: any run of / or \ before it is ignored, as browsers do.
     start = 0
     while start < len(rest) and rest[start] in "/\\":
@@ -858,6 +861,10 @@ def _slow_url(text: str) -> NormalizedURL:
     host_text, port = _split_host_port(authority)
     if not host_text:
         return _failure(text, scheme, steps, ErrorCode.NO_HOST)
+    if bare and not _HOST_LIKE_RE.search(host_text):
+        # "N/A", "none", "淘宝网": a cell that is not a URL, not the single-label host "none".
+        steps.append("no scheme and no dot: not read as a host")
+        return _failure(text, None, steps, ErrorCode.NO_HOST)
     return _finish(text, scheme, host_text, port, rest[end:], steps)
 
 

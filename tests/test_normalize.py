@@ -280,6 +280,16 @@ def test_scheme_less_input(url: str, host: str, path: str, step: str) -> None:
     assert step in u.steps
 
 
+@pytest.mark.parametrize("cell", ["N/A", "none", "-", "淘宝网", "TBD see notes", "12345"])
+def test_scheme_less_text_without_a_dot_is_not_a_host(cell: str) -> None:
+    u = normalize_url(cell)
+    assert (u.error, u.host) == (ErrorCode.NO_HOST, None)
+    assert "no scheme and no dot: not read as a host" in u.steps
+    # With a scheme, a port or as a bare host, a single label is still a host, as in a browser.
+    assert normalize_url("http://none/").host == "none"
+    assert normalize_host("localhost").host == "localhost"
+
+
 def test_relative_or_empty_authority_has_no_host() -> None:
     for url in (
         "/item?id=1",
@@ -579,7 +589,11 @@ def test_normalizing_the_host_again_changes_nothing(text: str) -> None:
     u = normalize_url(text)
     if u.host is None:
         return
-    for again in (normalize_host(u.host), normalize_url(u.host), normalize_host(u.host_unicode)):
+    for again in (
+        normalize_host(u.host),
+        normalize_url(f"https://{u.host}/"),
+        normalize_host(u.host_unicode),
+    ):
         assert again.host == u.host
         assert (again.registrable_domain, again.private_suffix) == (
             u.registrable_domain,
