@@ -33,12 +33,12 @@ from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeAlias
-from urllib.parse import urlsplit
 
 from ._yaml import MAX_BYTES, YamlList, YamlMap, load_yaml_bytes
 from .errors import DataError, Location, RulePackError
 from .markets import KINDS, LISTS, STATUSES
 from .match import MatchKind, VariantClass
+from .normalize import normalize_url
 
 __all__ = [
     "FIELDS",
@@ -548,12 +548,13 @@ def _under(host: str, parents: Iterable[str]) -> bool:
 
 
 def _split_store(entry: str) -> tuple[str, str]:
-    text = entry.strip()
-    if "://" not in text:
-        text = "//" + text
-    parts = urlsplit(text)
-    host = _clean_host(parts.hostname or "")
-    return host, parts.path.rstrip("/").lower()
+    # The project's own WHATWG normalizer, not urlsplit: it never raises on crawler junk
+    # (urlsplit does, e.g. on "hxxps://x[.]com") and reads hosts the way matching does.
+    url = normalize_url(entry)
+    if url.host is None:
+        return "", ""
+    path = url.path.partition("?")[0]
+    return url.host, path.rstrip("/").lower()
 
 
 @dataclass(frozen=True, slots=True)
