@@ -1,4 +1,4 @@
-"""Every Python block in README.md runs, and ``expr  # value`` lines hold, so the manual cannot rot."""
+"""Every Python block in README.md runs and its ``expr  # value`` lines hold: the manual can't rot."""
 
 from __future__ import annotations
 
@@ -50,7 +50,18 @@ def test_readme_block_runs(index: int, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_readme_mentions_every_output_column_and_cli_flag() -> None:
     for col in ns.OUTPUT_COLUMNS:
         assert f"`{col}" in README, col
-    for flag in ("--url-column", "--name-column", "--rules", "--year", "--format", "--chunksize",
-                 "--sort", "--fail-on", "--summary", "--encoding", "--no-neutralize"):
+    for flag in (
+        "--url-column",
+        "--name-column",
+        "--rules",
+        "--year",
+        "--format",
+        "--chunksize",
+        "--sort",
+        "--fail-on",
+        "--summary",
+        "--encoding",
+        "--no-neutralize",
+    ):
         assert flag in README, flag
     assert os.path.exists(REPO / "docs" / "rules.md")
