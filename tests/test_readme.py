@@ -1,4 +1,4 @@
-"""Every Python block in README.md runs and its ``expr  # value`` lines hold: the manual can't rot."""
+"""Every Python block in README.md runs and its ``expr  # value`` lines hold."""
 
 from __future__ import annotations
 
