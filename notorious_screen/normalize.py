@@ -759,8 +759,11 @@ def _split_path(rest: str, steps: list[str]) -> str:
 def _port_step(port: str, steps: list[str]) -> ErrorCode | None:
     if not port:
         return None
-    if port.isascii() and port.isdigit() and int(port) <= 65535:
-        steps.append(f"dropped port {int(port)}")
+    # Leading zeros are fine ("00000000000000000000080" is 80); the length test keeps int()
+    # away from huge digit strings, which it refuses beyond 4300 digits.
+    digits = port.lstrip("0") or "0"
+    if port.isascii() and port.isdigit() and len(digits) <= 5 and int(digits) <= 65535:
+        steps.append(f"dropped port {int(digits)}")
         return None
     steps.append(f"invalid port {_short(port)!r}")
     return ErrorCode.INVALID_PORT
@@ -933,8 +936,9 @@ _normalize_host_cached = functools.lru_cache(maxsize=_PUBLIC_HOST_CACHE_SIZE)(_n
 def normalize_host(raw: object) -> NormalizedURL:
     """Normalize a bare host (``userinfo@`` and ``:port`` tolerated and dropped). Cached.
 
-    Same cleaning, refanging and WHATWG host parsing as `normalize_url`; `scheme` is None and
-    `path` is "". Never raises.
+    Same cleaning, refanging and WHATWG host parsing as `normalize_url`, but a dotless name
+    (``localhost``) is a host here and a bare IPv6 address needs no brackets. `path` is always
+    ""; `scheme` is None unless a whole URL was passed, whose host is then taken. Never raises.
 
     >>> normalize_host("ＷＷＷ．Amazon．co．uk.").host
     'www.amazon.co.uk'

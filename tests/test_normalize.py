@@ -122,6 +122,12 @@ def test_invalid_port_rejects_the_url_as_browsers_do() -> None:
         assert (u.error, u.host) == (ErrorCode.INVALID_PORT, None), url
 
 
+def test_port_with_leading_zeros_or_huge_digit_runs() -> None:
+    assert normalize_url("http://f:00000000000000000000080/c").host == "f"
+    assert normalize_url("http://x.com:" + "9" * 5000).error is ErrorCode.INVALID_PORT
+    assert normalize_url("http://x.com:" + "0" * 5000 + "1/").host == "x.com"
+
+
 def test_trailing_dot_is_removed() -> None:
     u = normalize_url("https://www.amazon.co.uk./dp/B0")
     assert (u.host, u.registrable_domain) == ("www.amazon.co.uk", "amazon.co.uk")
