@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO, cast
+from typing import TYPE_CHECKING, Any, Literal, TextIO, cast
 
 from .errors import InputError
 from .screen import OUTPUT_COLUMNS, Screener, Summary, default_screener
@@ -52,9 +52,10 @@ __all__ = [
     "screen_files",
 ]
 
-#: Bytes of CSV per part (Dask's own ``read_csv`` default); Parquet row groups are grouped
-#: up to the same uncompressed size.
+#: The most bytes of CSV per part with ``blocksize="auto"`` (Dask's own ``read_csv`` default);
+#: Parquet row groups are grouped up to the same uncompressed size.
 DEFAULT_BLOCKSIZE = 64 * 1024 * 1024
+_MIN_BLOCKSIZE = 1024 * 1024
 _SCAN_BYTES = 4 * 1024 * 1024
 _MANIFEST = "_manifest.json"
 _SUMMARY = "_summary.txt"
@@ -610,7 +611,7 @@ def screen_files(
     client: Client | None = None,
     input_format: str | None = None,
     output_format: str | None = None,
-    blocksize: int | None = DEFAULT_BLOCKSIZE,
+    blocksize: int | Literal["auto"] | None = "auto",
     encoding: str = "utf-8",
     encoding_errors: str = "strict",
     neutralize: bool = True,
@@ -621,7 +622,8 @@ def screen_files(
 
     ``source`` is a file, a glob, a folder or a list of them (files taken in sorted order). A
     CSV is cut into parts of about ``blocksize`` bytes at record boundaries (``None``: one part
-    per file); Parquet row groups are grouped likewise. ``output_dir`` receives
+    per file; ``"auto"``: about four parts per worker thread, 1 to 64 MiB each); Parquet row
+    groups are grouped likewise. ``output_dir`` receives
     ``part-NNNNN.<fmt>`` in input order (every input row exactly once, columns untouched),
     ``_summary.txt`` and ``_manifest.json`` (rows per part and where they came from). It is
     built in a hidden folder beside ``output_dir`` and moved into place only when every part
@@ -644,12 +646,15 @@ def screen_files(
     out_fmt = output_format or in_fmt
     if out_fmt not in FORMATS:
         raise InputError(f"unknown output format {out_fmt!r}; choose one of {', '.join(FORMATS)}")
-    if blocksize is not None and blocksize <= 0:
+    if isinstance(blocksize, int) and blocksize <= 0:
         blocksize = None
-    if in_fmt == "parquet":
-        names, parts = _plan_parquet(paths, blocksize)
-    else:
-        names, parts = _plan_csv(paths, in_fmt, encoding, encoding_errors, blocksize)
+
+    def plan(size: int | None) -> tuple[list[str], list[_Part]]:
+        if in_fmt == "parquet":
+            return _plan_parquet(paths, size)
+        return _plan_csv(paths, in_fmt, encoding, encoding_errors, size)
+
+    names, parts = plan(None)  # headers only: check the columns before starting anything
     for col in (url_column, name_column):
         if col is None:
             continue
@@ -670,11 +675,25 @@ def screen_files(
     }
 
     screener = screener if screener is not None else default_screener()
+
+    def run(on: Client) -> FilesResult:
+        size = _auto_blocksize(paths, on) if blocksize == "auto" else blocksize
+        all_parts = plan(size)[1] if size is not None else parts
+        return _execute(all_parts, names, out, screener, on, job_options, progress)
+
     active = _active_client(client)
     if active is None:
         with local_cluster() as own:
-            return _execute(parts, names, out, screener, own, job_options, progress)
-    return _execute(parts, names, out, screener, active, job_options, progress)
+            return run(own)
+    return run(active)
+
+
+def _auto_blocksize(paths: list[str], client: Client) -> int:
+    """About four parts per worker thread (balance, and little to redo if a worker dies)."""
+    workers = cast(Any, client).scheduler_info().get("workers", {}).values()
+    threads = max(1, sum(int(w.get("nthreads", 1)) for w in workers))
+    total = sum(os.path.getsize(p) for p in paths)
+    return int(min(DEFAULT_BLOCKSIZE, max(_MIN_BLOCKSIZE, total // (4 * threads))))
 
 
 def _execute(
@@ -788,7 +807,7 @@ def run_dask_cli(args: argparse.Namespace, *, stderr: TextIO | None = None) -> i
         "screener": screener,
         "input_format": args.input_format,
         "output_format": args.format,
-        "blocksize": getattr(args, "blocksize", DEFAULT_BLOCKSIZE),
+        "blocksize": getattr(args, "blocksize", "auto"),
         "encoding": args.encoding,
         "encoding_errors": args.encoding_errors,
         "neutralize": args.neutralize,
