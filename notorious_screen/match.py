@@ -182,7 +182,15 @@ class VariantDetector:
 
     def is_legitimate(self, host: str) -> bool:
         """Whether ``host`` or one of its parents is on the legitimate list."""
-        return any(p in self._legitimate for p in _parents(host))
+        legit = self._legitimate
+        if host in legit:
+            return True
+        dot = host.find(".")
+        while dot >= 0:
+            if host[dot + 1 :] in legit:
+                return True
+            dot = host.find(".", dot + 1)
+        return False
 
     def detect(self, url: NormalizedURL) -> Variant | None:
         """The lookalike finding for a normalized URL, or None (also for unusable input)."""
@@ -235,6 +243,10 @@ def _token_eq(a: str, b: str) -> bool:
     return budget > 0 and Levenshtein.distance(a, b, score_cutoff=budget) <= budget
 
 
+_MISS = object()
+_NAME_CACHE = 1 << 16
+
+
 class _NameIndex:
     def __init__(self, data: MarketData) -> None:
         keys: list[_NameKey] = []
@@ -252,6 +264,7 @@ class _NameIndex:
             exact.setdefault(k.key.compact, []).append(i)
             exact.setdefault(k.key.folded.replace(" ", ""), []).append(i)
         self._exact = {c: tuple(dict.fromkeys(v)) for c, v in exact.items()}
+        self._cache: dict[NormalizedName, tuple[_NameKey, float, str] | None] = {}
 
     @staticmethod
     def _add(
@@ -271,6 +284,16 @@ class _NameIndex:
         keys.append(_NameKey(key, market, owner, distinctive, cjk, context))
 
     def lookup(self, name: NormalizedName) -> tuple[_NameKey, float, str] | None:
+        # Seller names repeat heavily across rows; the prefilter is the costly part.
+        cached = self._cache.get(name, _MISS)
+        if cached is not _MISS:
+            return cached  # type: ignore[return-value]
+        found = self._lookup(name)
+        if len(self._cache) < _NAME_CACHE:
+            self._cache[name] = found
+        return found
+
+    def _lookup(self, name: NormalizedName) -> tuple[_NameKey, float, str] | None:
         exact = self._exact.get(name.compact, ()) + self._exact.get(
             name.folded.replace(" ", ""), ()
         )
@@ -442,7 +465,10 @@ class Matcher:
         The URL decides whenever it is recognised (exact, subdomain, alias, owner or
         variant); the name is used only when the URL is absent, unusable or unrecognised.
         """
-        norm = normalize_url(url) if url is not None else None
+        if isinstance(url, NormalizedURL):
+            norm: NormalizedURL | None = url
+        else:
+            norm = normalize_url(url) if url is not None else None
         name_input = name if isinstance(name, str) else None
         url_input = norm.input if norm is not None else None
         if norm is not None and norm.error is None:

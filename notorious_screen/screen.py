@@ -10,20 +10,22 @@ not rows.
 
 from __future__ import annotations
 
+import operator
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from .errors import InputError
 from .markets import Edition, Listing, Market, MarketData, Owner, load_markets
 from .match import Match, Matcher, MatchKind, VariantDetector
-from .normalize import PSL_VERSION, ErrorCode
-from .rules import Reason, RulePack, load_rule_pack
+from .normalize import PSL_VERSION, ErrorCode, normalize_host
+from .rules import Evaluation, Reason, RulePack, load_rule_pack
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -127,7 +129,12 @@ class Screener:
             m.owner for m in self.data.markets_in(self.edition) if m.owner is not None
         }
         self._per_url = bool(self.pack.fields_used & _URL_FIELDS) or self.pack.brand.has_url_rules
-        self._row_cache: dict[tuple[str | None, str | None], tuple[Any, ...]] = {}
+        self._row_cache: dict[tuple[str, str | None], tuple[Any, ...]] = {}
+        fields = tuple(sorted(self.pack.fields_used)) or ("match",)
+        # itemgetter always returns a tuple when given two names or more.
+        self._signature = operator.itemgetter(*fields, *fields[:1])
+        self._list_at = fields.index("listed_years") if "listed_years" in fields else None
+        self._eval_cache: dict[tuple[Any, ...], Evaluation] = {}
         self._tag = _edition_tag(self.edition)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -157,7 +164,7 @@ class Screener:
 
     def _result(self, match: Match, url: str | None, name: object) -> ScreenResult:
         record = self.record(match, url=url, name=name if isinstance(name, str) else None)
-        evaluation = self.pack.evaluate(record)
+        evaluation = self._evaluate(record)
         market = match.market
         return ScreenResult(
             match=match,
@@ -175,6 +182,20 @@ class Screener:
             rules_hash=self.pack.content_hash,
             psl_version=PSL_VERSION,
         )
+
+    def _evaluate(self, record: dict[str, Any]) -> Evaluation:
+        # Many distinct hosts give the same record on the fields the pack reads (every
+        # unrelated shop, every storefront of one market): evaluate each signature once.
+        signature = self._signature(record)
+        if self._list_at is not None and signature[self._list_at] is not None:
+            signature = (*signature[: self._list_at], tuple(signature[self._list_at]),
+                         *signature[self._list_at + 1 :])  # fmt: skip
+        found = self._eval_cache.get(signature)
+        if found is None:
+            found = self.pack.evaluate(record)
+            if len(self._eval_cache) < _CACHE_ROWS:
+                self._eval_cache[signature] = found
+        return found
 
     def _listing(self, market: Market, year: int, host: str | None) -> Listing | None:
         listing = market.listing(self.edition.list, year, host)
@@ -302,46 +323,60 @@ class Screener:
             url_keys = pc.if_else(pc.is_null(urls), pa.scalar("n", pa.string()), url_keys)
         url_enc = _encode(url_keys)
         url_distinct: list[str] = url_enc.dictionary.to_pylist()
-        if names is not None:
-            name_enc = _encode(names)
-            name_distinct: list[str | None] = name_enc.dictionary.to_pylist()
-            width = len(name_distinct) + 1
-            name_idx = pc.fill_null(name_enc.indices.cast(pa.int64()), len(name_distinct))
-            pair = pc.add(pc.multiply(url_enc.indices.cast(pa.int64()), width), name_idx)
-            pair_enc = _encode(pair)
-            pairs = [(p // width, p % width) for p in pair_enc.dictionary.to_pylist()]
-            indices = pair_enc.indices
-            name_distinct.append(None)
+        rows = [self._row(key, None) for key in url_distinct]
+        u_idx = _indices(url_enc)
+        if names is None:
+            final = u_idx
         else:
-            pairs = [(i, 0) for i in range(len(url_distinct))]
-            name_distinct = [None]
-            indices = url_enc.indices
-
-        # 2. One screening per distinct key.
-        rows = [
-            self._row(
-                None if url_distinct[u][:1] == "n" else url_distinct[u][1:], name_distinct[nm]
-            )
-            for u, nm in pairs
-        ]
+            # 2. Names. The URL decides whenever it is recognised, so a row needs its own
+            #    (URL, name) screening only where the URL is unrecognised and the name matches
+            #    something, or the URL is unusable (the name then decides the error), or the
+            #    pack reads the name itself. Everything else reuses the URL's result.
+            name_enc = _encode(names)
+            name_distinct: list[str] = name_enc.dictionary.to_pylist()
+            n_idx = _indices(name_enc)
+            has_name = n_idx >= 0
+            if "name" in self.pack.fields_used:
+                need = has_name
+            else:
+                settled = np.array([r[_MATCH_AT] != "none" for r in rows], dtype=bool)
+                unusable = np.array([r[_ERROR_AT] is not None for r in rows], dtype=bool)
+                hits = np.array([self._name_matches(v) for v in name_distinct] + [False])
+                need = has_name & ~settled[u_idx] & (hits[n_idx] | unusable[u_idx])
+            final = u_idx.astype(np.int64)
+            if need.any():
+                width = len(name_distinct) + 1
+                pair = u_idx[need].astype(np.int64) * width + n_idx[need]
+                distinct_pairs, inverse = np.unique(pair, return_inverse=True)
+                base = len(rows)
+                rows.extend(
+                    self._row(url_distinct[int(p // width)], name_distinct[int(p % width)])
+                    for p in distinct_pairs
+                )
+                final[need] = base + inverse.reshape(-1)
         columns = list(zip(*rows, strict=True)) if rows else [()] * len(_ROW_COLUMNS)
 
         # 3. Back to rows.
+        take = pa.array(final)
         out: dict[str, pa.Array] = {}
         for col, values in zip(_ROW_COLUMNS, columns, strict=True):
             arr = pa.array(list(values), type=_ARROW_TYPES[col])
-            out[col] = arr.take(indices) if n else pa.array([], type=_ARROW_TYPES[col])
+            out[col] = arr.take(take) if n else pa.array([], type=_ARROW_TYPES[col])
         return out
 
-    def _row(self, url: str | None, name: str | None) -> tuple[Any, ...]:
-        key = (url, name)
-        row = self._row_cache.get(key)
+    def _name_matches(self, name: str) -> bool:
+        return self.matcher.match(None, name=name).kind is not MatchKind.NONE
+
+    def _row(self, key: str, name: str | None) -> tuple[Any, ...]:
+        """The output row for one distinct URL key ("h" host, "u" raw text, "n" none) and name."""
+        cache_key = (key, name)
+        row = self._row_cache.get(cache_key)
         if row is not None:
             return row
-        # In per-host mode ``url`` is a bare host or a raw URL: either way the matcher
-        # normalizes it; rules that read the URL itself force per-URL mode.
+        kind, text = key[:1], key[1:]
+        url: object = None if kind == "n" else normalize_host(text) if kind == "h" else text
         match = self.matcher.match(url, name=name)
-        result = self._result(match, url if self._per_url else None, name)
+        result = self._result(match, text if self._per_url else None, name)
         row = (
             result.market.name if result.market else None,
             result.market.id if result.market else None,
@@ -359,7 +394,7 @@ class Screener:
             result.listing_status,
         )
         if len(self._row_cache) < _CACHE_ROWS:
-            self._row_cache[key] = row
+            self._row_cache[cache_key] = row
         return row
 
     def output_schema(self, names: list[str]) -> pa.Schema:
@@ -432,6 +467,8 @@ class Screener:
 
 
 _CACHE_ROWS = 1 << 18
+_MATCH_AT = OUTPUT_COLUMNS.index("ns_match")
+_ERROR_AT = OUTPUT_COLUMNS.index("ns_error")
 # The per-key row: the output columns, then internal ones the summary reads.
 _ROW_COLUMNS: tuple[str, ...] = (*OUTPUT_COLUMNS, "ns_listing_status")
 
@@ -500,6 +537,11 @@ class Summary:
             width = max((len(k) for k, _ in ranked), default=1)
             lines.extend(f"  {value:<{width}}  {count:>10,}" for value, count in ranked)
         return "\n".join(lines)
+
+
+def _indices(encoded: pa.DictionaryArray) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """Dictionary indices as NumPy, -1 where the value was null."""
+    return np.asarray(pc.fill_null(encoded.indices.cast(pa.int64()), -1).to_numpy())
 
 
 def _encode(values: pa.Array) -> pa.DictionaryArray:
