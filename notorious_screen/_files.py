@@ -12,11 +12,12 @@ import codecs
 import io
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
-from typing import IO, Any, BinaryIO
+from typing import IO, Any, BinaryIO, Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -70,15 +71,20 @@ def _optional(module: str, extra: str, fmt: str) -> Any:
         return importlib.import_module(module)
     except ImportError:
         raise InputError(
-            f"the {fmt} format needs {module.split('.')[0]}: pip install 'notorious-screen[{extra}]'"
+            f"the {fmt} format needs {module.split('.')[0]}: "
+            f"pip install 'notorious-screen[{extra}]'"
         ) from None
 
 
 # ---- reading ------------------------------------------------------------------------------
+class _Reader(Protocol):
+    def read(self, size: int = -1, /) -> bytes | None: ...
+
+
 class _Counting(io.RawIOBase):
     """A read-only stream that counts bytes (for progress) and can replay a peeked head."""
 
-    def __init__(self, raw: BinaryIO, head: bytes = b"") -> None:
+    def __init__(self, raw: _Reader, head: bytes = b"") -> None:
         self._raw = raw
         self._head = head
         self.consumed = 0
@@ -93,21 +99,34 @@ class _Counting(io.RawIOBase):
             view[:n] = self._head[:n]
             self._head = self._head[n:]
         else:
-            data = self._raw.read(len(view))
+            data = self._raw.read(len(view)) or b""
             n = len(data)
             view[:n] = data
         self.consumed += n
         return n
 
 
-class _Transcode(io.RawIOBase):
-    """Decode a byte stream with a Python codec and re-encode it as UTF-8."""
+class _Decoded(io.RawIOBase):
+    """The input as valid UTF-8, or an :class:`InputError` at the first bad byte.
 
-    def __init__(self, raw: IO[bytes], encoding: str, errors: str) -> None:
+    UTF-8 input passes through and is only validated; any other codec is decoded and
+    re-encoded. Checking here, before pyarrow sees the bytes, lets the error say where the
+    bad byte is (``path:line:column``) and keeps invalid text out of pyarrow's row callbacks.
+    A missing final newline is supplied, so a header-only file without one still parses.
+    """
+
+    def __init__(self, raw: _Reader, codec: str, errors: str, where: str) -> None:
         self._raw = raw
-        self._decoder = codecs.getincrementaldecoder(encoding)(errors=errors)
+        self._codec = codec
+        self._errors = errors
+        self._where = where
+        self._decoder = codecs.getincrementaldecoder(codec)(errors=errors)
+        self._passthrough = codec == "utf-8" and errors == "strict"
         self._pending = b""
         self._eof = False
+        self.tail = b"\n"  # the last bytes handed out
+        self._line = 1
+        self._column = 0  # characters since the last newline
 
     def readable(self) -> bool:
         return True
@@ -115,20 +134,87 @@ class _Transcode(io.RawIOBase):
     def readinto(self, buffer: Any) -> int:
         view = memoryview(buffer).cast("B")
         while not self._pending and not self._eof:
-            chunk = self._raw.read(1 << 20)
-            if not chunk:
+            chunk = self._raw.read(1 << 20) or b""
+            final = not chunk
+            before = self._decoder.getstate()[0]
+            try:
+                text = self._decoder.decode(chunk, final=final)
+            except UnicodeDecodeError as exc:
+                raise self._error(before + chunk, exc) from None
+            newlines = text.count("\n")
+            self._line += newlines
+            self._column = (
+                len(text) - text.rfind("\n") - 1 if newlines else self._column + len(text)
+            )
+            self._pending = chunk if self._passthrough else text.encode("utf-8", "surrogatepass")
+            if final:
                 self._eof = True
-                self._pending = self._decoder.decode(b"", final=True).encode("utf-8", "surrogatepass")
-            else:
-                self._pending = self._decoder.decode(chunk).encode("utf-8", "surrogatepass")
+                if self.tail[-1:] not in (b"\n", b"\r"):
+                    self._pending += b"\n"
+            if self._pending:
+                self.tail = (self.tail + self._pending[-64:])[-64:]
         n = min(len(view), len(self._pending))
         view[:n] = self._pending[:n]
         self._pending = self._pending[n:]
         return n
 
+    def _error(self, data: bytes, exc: UnicodeDecodeError) -> InputError:
+        prefix = codecs.decode(data[: exc.start], self._codec, "replace")
+        newlines = prefix.count("\n")
+        line = self._line + newlines
+        column = len(prefix) - prefix.rfind("\n") - 1 if newlines else self._column + len(prefix)
+        bad = data[exc.start : exc.start + 1].hex() or "end of file"
+        name = "UTF-8" if self._codec == "utf-8" else self._codec
+        hint = (
+            "pass --encoding (e.g. latin-1, cp1252, utf-16) or --encoding-errors replace"
+            if self._codec == "utf-8"
+            else "check --encoding, or pass --encoding-errors replace"
+        )
+        return InputError(
+            f"{self._where}:{line}:{column + 1}: bytes that are not valid {name} (0x{bad}); {hint}"
+        )
+
+
+#: File signatures of things people mistake for a CSV (or name .csv): the error says what it is.
+_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"%PDF-", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive (an .xlsx workbook is one: pass --input-format xlsx)"),
+    (b"PK\x05\x06", "an empty ZIP archive"),
+    (b"\x1f\x8b", "gzip-compressed (decompress it first)"),
+    (b"(\xb5/\xfd", "zstd-compressed (decompress it first)"),
+    (b"\xfd7zXZ\x00", "xz-compressed (decompress it first)"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Excel .xls (OLE2) file: save it as .xlsx or CSV"),
+    (b"SQLite format 3\x00", "an SQLite database"),
+    (b"\x7fELF", "an executable"),
+)
+
+
+def _reject_binary(head: bytes, where: str) -> None:
+    """Refuse files that are plainly not delimited text, saying what they look like."""
+    for magic, what in _SIGNATURES:
+        if head.startswith(magic):
+            raise InputError(f"{where}: this is {what}, not a CSV/TSV text file")
+    if head.startswith((b"PAR1", b"BZh")) and any(b < 9 for b in head[4:64]):
+        what = (
+            "a Parquet file: pass --input-format parquet"
+            if head[:1] == b"P"
+            else "bzip2-compressed"
+        )
+        raise InputError(f"{where}: this is {what}, not a CSV/TSV text file")
+
 
 def _sniff_encoding(head: bytes, encoding: str) -> tuple[str, bytes]:
-    """Resolve ``auto`` and BOMs; returns the codec and the head without its BOM."""
+    """Resolve ``auto`` and BOMs; returns the codec and the head without its BOM.
+
+    A byte-order mark decides whatever ``encoding`` says: it is never text in practice, and
+    honouring it keeps a BOM out of the first column's name. Raises :class:`InputError` for an
+    unknown or non-text codec.
+    """
     boms = (
         (codecs.BOM_UTF8, "utf-8"),
         (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -136,35 +222,63 @@ def _sniff_encoding(head: bytes, encoding: str) -> tuple[str, bytes]:
         (codecs.BOM_UTF16_LE, "utf-16-le"),
         (codecs.BOM_UTF16_BE, "utf-16-be"),
     )
+    codec = None if encoding == "auto" else _text_codec(encoding)
     for bom, name in boms:
         if head.startswith(bom):
-            if encoding in ("auto", "utf-8", "utf-8-sig", "utf8") or encoding.startswith(
-                name[:6]
-            ):
-                return name, head[len(bom) :]
-    if encoding == "auto":
+            return name, head[len(bom) :]
+    if codec is None:
         try:
             head.decode("utf-8")
         except UnicodeDecodeError as exc:
             if exc.start < len(head) - 4:  # not just a character cut at the block's end
                 return "cp1252", head
         return "utf-8", head
-    return codecs.lookup(encoding).name, head
+    return codec, head
+
+
+def _text_codec(encoding: str) -> str:
+    try:
+        info = codecs.lookup(encoding)
+    except LookupError:
+        raise InputError(
+            f"unknown encoding {encoding!r}; try utf-8, latin-1, cp1252, utf-16 or auto"
+        ) from None
+    if not getattr(info, "_is_text_encoding", True):
+        raise InputError(f"{encoding!r} is not a text encoding")
+    return info.name
 
 
 def _header_names(head: bytes, delimiter: str, where: str) -> list[str]:
-    end = head.find(b"\n")
-    first = head if end < 0 else head[: end + 1]
+    """The first record's fields as written: no type inference, so ``01``, ``NA`` or an empty
+    name stay themselves; a quoted newline inside a name is kept."""
+    first = head[: _first_record_end(head)]
+    if not first.endswith((b"\n", b"\r")):
+        first += b"\n"
     try:
         table = pcsv.read_csv(
             io.BytesIO(first),
-            read_options=pcsv.ReadOptions(autogenerate_column_names=True),
-            parse_options=pcsv.ParseOptions(delimiter=delimiter),
-            convert_options=pcsv.ConvertOptions(strings_can_be_null=False),
+            read_options=pcsv.ReadOptions(block_size=max(1 << 20, 2 * len(first))),
+            parse_options=pcsv.ParseOptions(
+                delimiter=delimiter, newlines_in_values=True, invalid_row_handler=lambda r: "skip"
+            ),
         )
     except pa.ArrowInvalid as exc:
-        raise InputError(f"{where}: cannot read the header line: {exc}") from None
-    return [str(v[0]) if len(v) else "" for v in (table.column(i).to_pylist() for i in range(table.num_columns))]
+        raise InputError(
+            f"{where}: cannot read the header line: {_csv_message(str(exc), [], 0, '')}"
+        ) from None
+    return list(table.schema.names)
+
+
+def _first_record_end(head: bytes) -> int:
+    """Offset just past the first line break outside double quotes (or the end)."""
+    quotes = 0
+    for m in re.finditer(rb'["\r\n]', head):
+        if m.group() == b'"':
+            quotes += 1
+        elif quotes % 2 == 0:
+            end = m.end()
+            return end + 1 if m.group() == b"\r" and head[end : end + 1] == b"\n" else end
+    return len(head)
 
 
 @contextmanager
@@ -209,7 +323,9 @@ def read_batches(
     if fmt in ("csv", "tsv"):
         raw, size = _open_binary(path, where, stack)
         delimiter = "," if fmt == "csv" else "\t"
-        return _read_csv(raw, size, where, delimiter, encoding, encoding_errors, chunksize, progress)
+        return _read_csv(
+            raw, size, where, delimiter, encoding, encoding_errors, chunksize, progress
+        )
     if fmt == "jsonl":
         raw, _ = _open_binary(path, where, stack)
         return _read_jsonl(raw, where, chunksize)
@@ -241,7 +357,7 @@ def _open_binary(path: str, where: str, stack: ExitStack) -> tuple[BinaryIO, int
     if path == "-":
         return _stdin(), None
     try:
-        f = stack.enter_context(open(path, "rb"))
+        f = stack.enter_context(open(path, "rb"))  # noqa: SIM115 - the stack closes it
         return f, os.fstat(f.fileno()).st_size
     except OSError as exc:
         raise InputError(f"{where}: cannot open: {exc.strerror or exc}") from None
@@ -260,29 +376,26 @@ def _read_csv(
     head = raw.read(BLOCK_BYTES)
     if not head:
         raise InputError(f"{where}: the file is empty (no header line)")
+    _reject_binary(head, where)
     codec, head = _sniff_encoding(head, encoding)
-    counting = _Counting(raw, head)
-    stream: IO[bytes]
-    if codec not in ("utf-8",) or errors != "strict":
-        stream = io.BufferedReader(_Transcode(io.BufferedReader(counting), codec, errors))
-        try:
-            decoded_head = codecs.decode(head[: 1 << 16], codec, "replace").encode("utf-8")
-        except LookupError:
-            raise InputError(f"unknown encoding {encoding!r}") from None
-    else:
-        stream = io.BufferedReader(counting)
-        decoded_head = head
-    if b"\x00" in decoded_head[:4096] and codec == "utf-8" and decoded_head.count(b"\x00") > 64:
+    if codec == "utf-8" and head[:4096].count(0) > len(head[:4096]) // 5:
         raise InputError(
             f"{where}: this looks like a binary file or UTF-16 without a BOM, not a CSV; "
-            "try --encoding utf-16"
+            "if it is text, try --encoding utf-16"
         )
+    counting = _Counting(raw, head)
+    decoded = _Decoded(counting, codec, errors, where)
+    decoded_head = _read_first_record(decoded)
+    if not decoded_head.strip(b"\r\n"):
+        raise InputError(f"{where}: the file is empty (no header line)")
+    stream: IO[bytes] = io.BufferedReader(_Counting(decoded, decoded_head), 1 << 20)
     names = _header_names(decoded_head, delimiter, where)
     bad_rows: list[str] = []
 
     def on_invalid(row: Any) -> str:
-        bad_rows.append(f"expected {row.expected_columns} fields, got {row.actual_columns}: "
-                        f"{row.text[:80]!r}")
+        bad_rows.append(
+            f"expected {row.expected_columns} fields, got {row.actual_columns}: {row.text[:120]!r}"
+        )
         return "error"
 
     try:
@@ -303,29 +416,66 @@ def _read_csv(
 
     def gen() -> Iterator[pa.RecordBatch]:
         rows = 0
+        last: pa.RecordBatch | None = None
         while True:
             try:
                 batch = reader.read_next_batch()
             except StopIteration:
+                _check_closed_quotes(last, decoded.tail, where)
                 break
             except pa.ArrowInvalid as exc:
-                raise InputError(f"{where}: {_csv_message(str(exc), bad_rows, rows, codec)}") from None
+                raise InputError(
+                    f"{where}: {_csv_message(str(exc), bad_rows, rows, codec)}"
+                ) from None
             for start in range(0, batch.num_rows, chunksize):
                 piece = batch.slice(start, chunksize)
                 rows += piece.num_rows
                 yield piece
+            if batch.num_rows:
+                last = batch
             if progress is not None:
                 progress(counting.consumed, size)
 
     return names, gen()
 
 
+def _check_closed_quotes(last: pa.RecordBatch | None, tail: bytes, where: str) -> None:
+    """Refuse a file whose last quoted field is never closed.
+
+    pyarrow reads such a field to the end of the file, so every row after the opening quote
+    would vanish into one value. The last value then ends with a line break while the file
+    does not end with a closing quote.
+    """
+    if last is None or not last.num_columns:
+        return
+    value = last.column(last.num_columns - 1)[last.num_rows - 1].as_py()
+    if value and value[-1] in "\r\n" and tail.rstrip(b"\r\n")[-1:] != b'"':
+        raise InputError(
+            f"{where}: a quoted field in the last rows is never closed; everything after its "
+            f"opening quote would be read as one value: {value[:120]!r}"
+        )
+
+
+def _read_first_record(stream: _Reader) -> bytes:
+    """Read at least the header record (up to one block) from a decoded stream."""
+    head = b""
+    while len(head) < BLOCK_BYTES:
+        chunk = stream.read(1 << 16)
+        if not chunk:
+            break
+        head += chunk
+        if _first_record_end(head) < len(head):
+            break
+    return head
+
+
 def _csv_message(msg: str, bad_rows: list[str], rows: int, codec: str) -> str:
+    where = f" after data row {rows:,}" if rows else ""
     if bad_rows:
-        return f"malformed row after data row {rows}: {bad_rows[0]}"
+        return f"malformed row{where}: {bad_rows[0]}"
     if "invalid UTF8" in msg:
         return (
-            f"invalid {codec.upper()} bytes in the rows after data row {rows}; "
+            f"invalid {codec.upper() or 'UTF-8'} bytes in the rows{where}; "
             "pass --encoding (e.g. latin-1, utf-16) or --encoding-errors replace"
         )
     if "Empty CSV" in msg:
@@ -345,32 +495,62 @@ def _all_strings(batch: pa.RecordBatch) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
 
 
-def _read_jsonl(raw: BinaryIO, where: str, chunksize: int) -> tuple[list[str], Iterator[pa.RecordBatch]]:
-    text = io.TextIOWrapper(raw, encoding="utf-8", errors="strict", newline="")
-    names: list[str] = []
-    first_rows: list[dict[str, Any]] = []
-    lines = iter(enumerate(text, start=1))
+#: JSONL rows read before the columns are fixed: a key first seen later is an error.
+JSONL_LOOKAHEAD = 100_000
 
-    def parse(lineno: int, line: str) -> dict[str, Any] | None:
+
+def _read_jsonl(
+    raw: BinaryIO, where: str, chunksize: int
+) -> tuple[list[str], Iterator[pa.RecordBatch]]:
+    """One JSON object per line. The columns are the keys of the first
+    :data:`JSONL_LOOKAHEAD` rows in order of appearance (a row without a key gets null); a key
+    that first appears after them stops the run rather than being dropped."""
+    names: list[str] = []
+    known: set[str] = set()
+    lines = iter(enumerate(raw, start=1))
+
+    def parse(lineno: int, data: bytes) -> dict[str, Any] | None:
+        if lineno == 1 and data.startswith(codecs.BOM_UTF8):
+            data = data[len(codecs.BOM_UTF8) :]
+        try:
+            line = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"{where}:{lineno}:{exc.start + 1}: bytes that are not valid UTF-8 "
+                f"(0x{data[exc.start : exc.start + 1].hex()}); JSON Lines must be UTF-8"
+            ) from None
         if not line.strip():
             return None
         try:
-            obj = json.loads(line)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InputError(f"{where}:{lineno}: not a JSON object: {exc}") from None
+            obj = json.loads(line.rstrip("\r\n"), object_pairs_hook=_unique_keys)
+        except _DuplicateKey as exc:
+            raise InputError(
+                f"{where}:{lineno}: duplicate key {exc.args[0]!r} in one object"
+            ) from None
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                f"{where}:{lineno}:{exc.colno}: not a JSON object: {exc.msg}"
+            ) from None
+        except RecursionError:
+            raise InputError(f"{where}:{lineno}: JSON nested too deeply") from None
         if not isinstance(obj, dict):
             raise InputError(f"{where}:{lineno}: not a JSON object")
         return obj
 
-    try:
-        for lineno, line in lines:
-            obj = parse(lineno, line)
-            if obj is not None:
-                first_rows.append(obj)
-                names = list(obj)
+    def add_keys(obj: dict[str, Any]) -> None:
+        for key in obj:
+            if key not in known:
+                known.add(key)
+                names.append(key)
+
+    first_rows: list[dict[str, Any]] = []
+    for lineno, line in lines:
+        obj = parse(lineno, line)
+        if obj is not None:
+            add_keys(obj)
+            first_rows.append(obj)
+            if len(first_rows) >= JSONL_LOOKAHEAD:
                 break
-    except UnicodeDecodeError:
-        raise InputError(f"{where}: not valid UTF-8") from None
     if not first_rows:
         raise InputError(f"{where}: the file is empty (no JSON rows)")
 
@@ -380,25 +560,44 @@ def _read_jsonl(raw: BinaryIO, where: str, chunksize: int) -> tuple[list[str], I
         return v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
 
     def gen() -> Iterator[pa.RecordBatch]:
-        pending = first_rows
-        try:
-            for lineno, line in lines:
-                obj = parse(lineno, line)
-                if obj is None:
-                    continue
-                for key in obj:
-                    if key not in names:
-                        names.append(key)
-                pending.append(obj)
-                if len(pending) >= chunksize:
-                    yield _rows_batch(pending, names, to_text)
-                    pending = []
-        except UnicodeDecodeError:
-            raise InputError(f"{where}: not valid UTF-8") from None
+        for start in range(0, len(first_rows), chunksize):
+            yield _rows_batch(first_rows[start : start + chunksize], names, to_text)
+        pending: list[dict[str, Any]] = []
+        for lineno, line in lines:
+            obj = parse(lineno, line)
+            if obj is None:
+                continue
+            for key in obj:
+                if key not in known:
+                    raise InputError(
+                        f"{where}:{lineno}: key {key!r} first appears after the first "
+                        f"{JSONL_LOOKAHEAD:,} rows, which fixed the columns; add it to an "
+                        "earlier row or convert the file to CSV"
+                    )
+            pending.append(obj)
+            if len(pending) >= chunksize:
+                yield _rows_batch(pending, names, to_text)
+                pending = []
         if pending:
             yield _rows_batch(pending, names, to_text)
 
     return names, gen()
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # json keeps the last of two equal keys silently; that would drop a value.
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return obj
 
 
 def _rows_batch(
@@ -490,14 +689,17 @@ def atomic_output(path: str) -> Iterator[BinaryIO]:
         ok = True
     finally:
         if not ok:
-            try:
+            with suppress(OSError):
                 os.unlink(tmp)
-            except OSError:
-                pass
 
 
 class TableWriter:
-    """Write record batches in one format to a binary sink, one batch at a time."""
+    """Write record batches in one format to a binary sink, one batch at a time.
+
+    With ``neutralize``, CSV, TSV and XLSX text cells *and column names* that a spreadsheet
+    would run as a formula get a leading ``'``. XLSX text is always stored as text cells, so
+    even ``--no-neutralize`` output never holds a formula.
+    """
 
     def __init__(self, sink: BinaryIO, fmt: str, schema: pa.Schema, *, neutralize: bool) -> None:
         self.fmt = fmt
@@ -505,10 +707,21 @@ class TableWriter:
         self._neutralize = neutralize and fmt in ("csv", "tsv", "xlsx")
         self._writer: Any = None
         self._xlsx: Any = None
+        names = list(schema.names)
+        if fmt == "jsonl":
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            if dupes:  # a JSON object keeps one value per key: the other column would be lost
+                raise InputError(
+                    f"the input repeats column name(s) {', '.join(map(repr, dupes))}; JSONL "
+                    "output needs unique names: rename them or write CSV, TSV or XLSX"
+                )
+        if self._neutralize:
+            names = [_neutralize_text(n) for n in names]
+        self._names = names
         if fmt in ("csv", "tsv"):
             self._writer = pcsv.CSVWriter(
                 sink,
-                schema,
+                pa.schema([f.with_name(n) for f, n in zip(schema, names, strict=True)]),
                 write_options=pcsv.WriteOptions(
                     include_header=True,
                     delimiter="," if fmt == "csv" else "\t",
@@ -522,7 +735,7 @@ class TableWriter:
             openpyxl = _optional("openpyxl", "xlsx", "xlsx")
             self._xlsx = openpyxl.Workbook(write_only=True)
             self._sheet = self._xlsx.create_sheet("screened")
-            self._sheet.append(list(schema.names))
+            self._sheet.append([self._xlsx_cell(n) for n in names])
         elif fmt != "jsonl":
             raise InputError(f"unknown output format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
@@ -532,22 +745,39 @@ class TableWriter:
         if self.fmt == "jsonl":
             names = batch.schema.names
             lines = [
-                json.dumps(dict(zip(names, row)), ensure_ascii=False)
-                for row in zip(*(c.to_pylist() for c in batch.columns))
+                json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False)
+                for row in zip(*(c.to_pylist() for c in batch.columns), strict=True)
             ]
             if lines:
                 self._sink.write(("\n".join(lines) + "\n").encode("utf-8", "surrogatepass"))
         elif self.fmt == "xlsx":
-            for row in zip(*(c.to_pylist() for c in batch.columns)):
-                self._sheet.append([_xlsx_safe(v) for v in row])
-        else:
+            for row in zip(*(c.to_pylist() for c in batch.columns), strict=True):
+                self._sheet.append([self._xlsx_cell(v) for v in row])
+        elif self.fmt == "parquet":
             self._writer.write_batch(batch)
+        else:
+            self._writer.write_batch(pa.RecordBatch.from_arrays(batch.columns, names=self._names))
+
+    def _xlsx_cell(self, value: Any) -> Any:
+        value = _xlsx_safe(value)
+        # openpyxl stores "=..." as a formula and "#N/A"-like text as an error value.
+        if isinstance(value, str) and value[:1] in ("=", "#"):
+            from openpyxl.cell import WriteOnlyCell
+
+            cell = WriteOnlyCell(self._sheet, value=value)
+            cell.data_type = "s"
+            return cell
+        return value
 
     def close(self) -> None:
         if self._writer is not None:
             self._writer.close()
         if self._xlsx is not None:
             self._xlsx.save(self._sink)
+
+
+def _neutralize_text(text: str) -> str:
+    return "'" + text if re.match(_FORMULA_START, text) else text
 
 
 _XLSX_ILLEGAL = None
