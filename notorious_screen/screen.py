@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 from .errors import InputError
 from .markets import Edition, Listing, Market, MarketData, Owner, load_markets
 from .match import Match, Matcher, MatchKind, VariantDetector
-from .normalize import PSL_VERSION, ErrorCode, normalize_host
+from .normalize import MAX_URL_LENGTH, PSL_VERSION, ErrorCode, normalize_host
 from .rules import Evaluation, Reason, RulePack, load_rule_pack
 
 if TYPE_CHECKING:
@@ -314,6 +314,8 @@ class Screener:
             extracted = pc.extract_regex(urls, _FAST_URL)
             host = pc.utf8_lower(pc.struct_field(extracted, [0]))
             fast = pc.and_(pc.is_valid(extracted), pc.invert(pc.match_substring(host, "xn--")))
+            # Past MAX_URL_LENGTH the normalizer calls a URL too_long, however clean its host.
+            fast = pc.and_(fast, pc.less_equal(pc.utf8_length(urls), MAX_URL_LENGTH))
             fast = pc.fill_null(fast, False)
             url_keys = pc.if_else(
                 fast,
