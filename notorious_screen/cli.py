@@ -519,6 +519,9 @@ def _cmd_screen(args: argparse.Namespace) -> int:
     from .errors import InputError
     from .screen import Screener
 
+    if _same_file(args.input, args.output):
+        # The output replaces its path only at the end, but then the input is gone for good.
+        raise InputError(f"{args.output}: the output would overwrite the input; choose another -o")
     screener = Screener(year=args.year, list=args.list, rules=args.rules)
     tiers = screener.pack.tiers
     if args.fail_on is not None and args.fail_on not in tiers:
@@ -543,6 +546,17 @@ def _cmd_screen(args: argparse.Namespace) -> int:
     if args.fail_on is not None and summary.max_score >= tiers[args.fail_on]:
         return EXIT_FAIL_ON
     return EXIT_OK
+
+
+def _same_file(a: str, b: str) -> bool:
+    import os
+
+    if a == "-" or b == "-":
+        return False
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # the output does not exist yet
+        return False
 
 
 def _write_screened(
