@@ -11,6 +11,7 @@ not rows.
 from __future__ import annotations
 
 import operator
+import re
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ import pyarrow.compute as pc
 from .errors import InputError
 from .markets import Edition, Listing, Market, MarketData, Owner, load_markets
 from .match import Match, Matcher, MatchKind, VariantDetector
-from .normalize import MAX_URL_LENGTH, PSL_VERSION, ErrorCode, normalize_host
+from .normalize import MAX_URL_LENGTH, PSL_VERSION, ErrorCode, _coerce, normalize_host
 from .rules import Evaluation, Reason, RulePack, load_rule_pack
 
 if TYPE_CHECKING:
@@ -581,22 +582,33 @@ def _as_string_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 
 def _to_arrow_strings(series: pd.Series[Any]) -> pa.Array:
-    """A column as Arrow strings: text kept byte for byte, missing values as null."""
+    """A column as Arrow strings: text kept byte for byte, missing values as null.
+
+    Other cells are turned into text the way the normalizer does it (bytes decoded, NaN-likes
+    missing), so a frame row screens exactly like ``screen_url(cell)``. Lone surrogates, which
+    Arrow cannot hold, become U+FFFD, as the normalizers would make them anyway.
+    """
     import pandas as pd
 
     if pd.api.types.is_string_dtype(series.dtype) and not pd.api.types.is_object_dtype(
         series.dtype
     ):
-        return _as_string_array(pa.array(series))
-    values = [
-        None
-        if v is None or (isinstance(v, float) and v != v) or v is pd.NA or v is pd.NaT
-        else v
-        if isinstance(v, str)
-        else str(v)
-        for v in series.tolist()
-    ]
-    return pa.array(values, type=pa.string())
+        try:
+            return _as_string_array(pa.array(series))
+        except UnicodeEncodeError:  # a Python-backed string column holding surrogates
+            pass
+    values = [v if isinstance(v, str) else _coerce(v) for v in series.tolist()]
+    try:
+        return pa.array(values, type=pa.string())
+    except UnicodeEncodeError:
+        return pa.array([_usv(v) for v in values], type=pa.string())
+
+
+def _usv(text: str | None) -> str | None:
+    return None if text is None else _SURROGATES.sub("\ufffd", text)
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def _require_columns(columns: list[str], url_column: str, name_column: str | None) -> None:
