@@ -616,6 +616,8 @@ def _require_columns(columns: list[str], url_column: str, name_column: str | Non
         if col is not None and col not in columns:
             have = ", ".join(repr(c) for c in columns) or "none"
             raise InputError(f"column {col!r} not found; the input has columns: {have}")
+        if col is not None and columns.count(col) > 1:
+            raise InputError(f"column {col!r} appears {columns.count(col)} times")
 
 
 def _from_other_frame(df: Any) -> pd.DataFrame:
