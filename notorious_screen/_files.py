@@ -557,7 +557,7 @@ def _read_jsonl(
     def to_text(v: Any) -> str | None:
         if v is None:
             return None
-        return v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+        return _usv(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
 
     def gen() -> Iterator[pa.RecordBatch]:
         for start in range(0, len(first_rows), chunksize):
@@ -589,7 +589,9 @@ class _DuplicateKey(Exception):
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    # json keeps the last of two equal keys silently; that would drop a value.
+    # json keeps the last of two equal keys silently; that would drop a value. A "\ud800"
+    # escape gives a lone surrogate, which no UTF-8 output can hold: U+FFFD, as for values.
+    pairs = [(_usv(k), v) for k, v in pairs]
     obj = dict(pairs)
     if len(obj) != len(pairs):
         seen: set[str] = set()
@@ -598,6 +600,13 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
                 raise _DuplicateKey(key)
             seen.add(key)
     return obj
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _usv(text: str) -> str:
+    return text if text.isascii() else _SURROGATES.sub("\ufffd", text)
 
 
 def _rows_batch(
