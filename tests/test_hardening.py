@@ -259,8 +259,12 @@ def test_utf16_without_bom_is_named(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert _dicts(dst)[0]["ns_market_id"] == "taobao"
 
 
-def test_invalid_utf8_error_then_replace(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    src = _write(tmp_path, "bad.csv", b"url,seller\nexample.org,ok\n" + TAOBAO.encode() + b",a\xff\xfeb\n")
+def test_invalid_utf8_error_then_replace(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = _write(
+        tmp_path, "bad.csv", b"url,seller\nexample.org,ok\n" + TAOBAO.encode() + b",a\xff\xfeb\n"
+    )
     code, dst, err = _screen(capsys, src)
     assert code == 1 and not dst.exists()
     assert _one_error(err).startswith(f"{src}:3:40: bytes that are not valid UTF-8 (0xff); ")
@@ -299,7 +303,9 @@ def test_bad_encoding_option(
     assert code == 1 and _one_error(err) == message
 
 
-def test_wrong_explicit_encoding_is_located(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_wrong_explicit_encoding_is_located(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     src = _write(tmp_path, "in.csv", "url,seller\nexample.org,Café\n".encode("latin-1"))
     code, _, err = _screen(capsys, src, "--encoding", "ascii")
     assert code == 1
@@ -309,7 +315,9 @@ def test_wrong_explicit_encoding_is_located(tmp_path: Path, capsys: pytest.Captu
     )
 
 
-def test_nul_bytes_inside_fields_lose_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_nul_bytes_inside_fields_lose_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     data = (
         b"url,seller\n"
         b"https://item.taobao.com/\x00item,nul\x00inside\n"
@@ -322,7 +330,10 @@ def test_nul_bytes_inside_fields_lose_nothing(tmp_path: Path, capsys: pytest.Cap
     assert code == 0, err
     rows = _dicts(dst)
     assert [r["url"] for r in rows] == [
-        "https://item.taobao.com/\x00item", "exa\x00mple.org", "\x00", "example.org"
+        "https://item.taobao.com/\x00item",
+        "exa\x00mple.org",
+        "\x00",
+        "example.org",
     ]
     assert rows[0]["seller"] == "nul\x00inside"
     assert rows[0]["ns_market_id"] == "taobao"  # a NUL in the path does not hide the host
@@ -341,7 +352,9 @@ def test_line_endings_give_the_same_rows(
     assert code == 0, err
     rows = _dicts(dst)
     assert [(r["url"], r["seller"]) for r in rows] == [
-        (TAOBAO, "a"), ("example.org", "b"), ("pan.baidu.com/s/1", "c")
+        (TAOBAO, "a"),
+        ("example.org", "b"),
+        ("pan.baidu.com/s/1", "c"),
     ]
     assert [r["ns_market_id"] for r in rows] == ["taobao", "", "baidu-wangpan"]
 
@@ -366,7 +379,9 @@ def test_quoted_newlines_commas_and_quotes_survive(
     assert rows[0]["ns_market_id"] == "taobao"
 
 
-def test_quoted_newline_inside_a_header_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_quoted_newline_inside_a_header_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     src = _write(tmp_path, "in.csv", b'"seller\nname",url\nx,example.org\n')
     code, dst, err = _screen(capsys, src)
     assert code == 0, err
@@ -392,14 +407,22 @@ def test_ragged_row_names_the_row_and_writes_nothing(
     ("data", "message"),
     [
         # In the last column: pyarrow would read the rest of the file as one value.
-        (b'url,seller\nexample.org,"never closed\nexample.com,x\n', "a quoted field in the last "
-         "rows is never closed; everything after its opening quote would be read as one value: "
-         "'never closed\\nexample.com,x\\n'"),
-        (b'url,seller\nexample.org,"open', "a quoted field in the last rows is never closed; "
-         "everything after its opening quote would be read as one value: 'open\\n'"),
+        (
+            b'url,seller\nexample.org,"never closed\nexample.com,x\n',
+            "a quoted field in the last "
+            "rows is never closed; everything after its opening quote would be read as one value: "
+            "'never closed\\nexample.com,x\\n'",
+        ),
+        (
+            b'url,seller\nexample.org,"open',
+            "a quoted field in the last rows is never closed; "
+            "everything after its opening quote would be read as one value: 'open\\n'",
+        ),
         # Elsewhere: the row comes up short.
-        (b'url,seller\n"example.org,never closed\nexample.com,x\n',
-         "malformed row: expected 2 fields, got 1: '\"example.org,never closed\\nexample.com,x'"),
+        (
+            b'url,seller\n"example.org,never closed\nexample.com,x\n',
+            "malformed row: expected 2 fields, got 1: '\"example.org,never closed\\nexample.com,x'",
+        ),
     ],
     ids=["last-column", "last-column-no-newline", "first-column"],
 )
@@ -412,7 +435,9 @@ def test_unterminated_quote_is_an_error(
     assert _one_error(err) == f"{src}: {message}"
 
 
-def test_closed_quotes_and_inch_marks_are_fine(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_closed_quotes_and_inch_marks_are_fine(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     src = _write(tmp_path, "in.csv", b'url,seller\nexample.org,55" TV\nexample.org,"ends in\n"')
     code, dst, err = _screen(capsys, src)
     assert code == 0, err
@@ -434,7 +459,9 @@ def test_megabyte_fields_keep_their_row(tmp_path: Path, capsys: pytest.CaptureFi
     assert rows[2]["ns_market_id"] == "taobao"
 
 
-def test_megabyte_field_with_a_name_column(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_megabyte_field_with_a_name_column(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     src = tmp_path / "big.csv"
     src.write_text(f"url,seller\nexample.org,{'淘宝' * 300_000}\n")
     code, dst, err = _screen(capsys, src, "--name-column", "seller")
@@ -464,7 +491,9 @@ def test_duplicate_url_column_is_an_error_other_duplicates_are_kept(
     )
 
 
-def test_header_names_are_kept_as_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_header_names_are_kept_as_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     # Empty names, and names a type-guessing reader would turn into null, 1 or True.
     src = _write(tmp_path, "names.csv", b"url,,NA,01,true,\nexample.org,a,b,c,d,e\n")
     code, dst, err = _screen(capsys, src)
@@ -474,7 +503,9 @@ def test_header_names_are_kept_as_written(tmp_path: Path, capsys: pytest.Capture
     assert row[:6] == ["example.org", "a", "b", "c", "d", "e"]
 
 
-def test_missing_url_column_names_the_columns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_url_column_names_the_columns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     src = _write(tmp_path, "in.csv", codecs.BOM_UTF8 + b"URL,Seller Name\nexample.org,a\n")
     code, _, err = _screen(capsys, src)
     assert code == 1
@@ -521,12 +552,17 @@ NOT_CSV = {
         b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512),
         "an old Excel .xls (OLE2) file: save it as .xlsx or CSV",
     ),
-    "parquet": (b"PAR1\x15\x04\x15\x00" + bytes(range(256)), "a Parquet file: pass --input-format parquet"),
+    "parquet": (
+        b"PAR1\x15\x04\x15\x00" + bytes(range(256)),
+        "a Parquet file: pass --input-format parquet",
+    ),
 }
 
 
 @pytest.mark.parametrize("kind", sorted(NOT_CSV))
-def test_files_that_are_not_csv(tmp_path: Path, kind: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_files_that_are_not_csv(
+    tmp_path: Path, kind: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     data, what = NOT_CSV[kind]
     src = _write(tmp_path, f"sellers.{kind}.csv", data)
     code, dst, err = _screen(capsys, src)
@@ -534,7 +570,9 @@ def test_files_that_are_not_csv(tmp_path: Path, kind: str, capsys: pytest.Captur
     assert _one_error(err) == f"{src}: this is {what}, not a CSV/TSV text file"
 
 
-def test_unknown_binary_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_binary_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     import random
 
     blob = random.Random(7).randbytes(50_000)
@@ -557,14 +595,17 @@ def test_hostile_files_in_a_subprocess_exit_1_without_traceback(tmp_path: Path) 
     }
     for name, data in cases.items():
         src = _write(tmp_path, name, data)
+        command = ["screen", str(src), "-o", str(tmp_path / "o.csv")]
         done = subprocess.run(
-            [sys.executable, "-m", "notorious_screen", "screen", str(src), "-o", str(tmp_path / "o.csv")],
+            [sys.executable, "-m", "notorious_screen", *command],
             cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
             capture_output=True, text=True, timeout=120,
         )  # fmt: skip
         assert done.returncode == 1, (name, done.stderr)
         lines = done.stderr.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith(f"notorious-screen: error: {src}"), done.stderr
+        assert len(lines) == 1 and lines[0].startswith(f"notorious-screen: error: {src}"), (
+            done.stderr
+        )
         assert not (tmp_path / "o.csv").exists()
 
 
@@ -573,24 +614,34 @@ def test_hostile_files_in_a_subprocess_exit_1_without_traceback(tmp_path: Path) 
     ("data", "message"),
     [
         (b'{"url": ' + b"[" * 100_000 + b"]" * 100_000 + b"}\n", ":1: JSON nested too deeply"),
-        (b'{"url": "a.com"}\n{"url": "b.com", "url": "c.com"}\n', ":2: duplicate key 'url' in one object"),
-        (b'{"url": "a.com"}\n{"url": "caf\xe9"}\n', ":2:13: bytes that are not valid UTF-8 (0xe9); JSON Lines must be UTF-8"),
+        (
+            b'{"url": "a.com"}\n{"url": "b.com", "url": "c.com"}\n',
+            ":2: duplicate key 'url' in one object",
+        ),
+        (
+            b'{"url": "a.com"}\n{"url": "caf\xe9"}\n',
+            ":2:13: bytes that are not valid UTF-8 (0xe9); JSON Lines must be UTF-8",
+        ),
         (b'{"url": "a.com"}\n["a.com"]\n', ":2: not a JSON object"),
         (b'{"url": "a.com"}\n{"url": \n', ":2:9: not a JSON object: Expecting value"),
     ],
     ids=["deep", "duplicate-key", "latin1", "array", "truncated"],
 )
-def test_hostile_jsonl(tmp_path: Path, data: bytes, message: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_hostile_jsonl(
+    tmp_path: Path, data: bytes, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     src = _write(tmp_path, "in.jsonl", data)
     code, dst, err = _screen(capsys, src)
     assert code == 1 and not dst.exists()
     assert _one_error(err) == f"{src}{message}"
 
 
-def test_jsonl_keys_appearing_later_are_kept(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_jsonl_keys_appearing_later_are_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     data = (
         '\ufeff{"url": "a.com"}\n'
-        '\n'
+        "\n"
         '{"url": "b.com", "extra": "=1+1", "nested": {"k": [1, null]}}\n'
         '{"extra": "x"}\n'
     ).encode()
@@ -599,9 +650,24 @@ def test_jsonl_keys_appearing_later_are_kept(tmp_path: Path, capsys: pytest.Capt
     assert code == 0, err
     rows = _dicts(dst)
     assert [(r["url"], r["extra"], r["nested"]) for r in rows] == [
-        ("a.com", "", ""), ("b.com", "=1+1", '{"k": [1, null]}'), ("", "x", "")
+        ("a.com", "", ""),
+        ("b.com", "=1+1", '{"k": [1, null]}'),
+        ("", "x", ""),
     ]
     assert rows[2]["ns_error"] == "empty"
+
+
+def test_jsonl_lone_surrogate_escapes_become_replacement_characters(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = b'{"url": "\\ud800x.com", "n\\udcffame": ["a\\udfffb"]}\n{"url": "taobao.com"}\n'
+    src = _write(tmp_path, "in.jsonl", data)
+    code, dst, err = _screen(capsys, src)
+    assert code == 0, err
+    header, *rows = _rows(dst)
+    assert header[:2] == ["url", "n\ufffdame"]
+    assert [r[:2] for r in rows] == [["\ufffdx.com", '["a\ufffdb"]'], ["taobao.com", ""]]
+    assert [r[header.index("ns_error")] for r in rows] == ["invalid_host", ""]
 
 
 # ---- hostile rule packs --------------------------------------------------------------------
@@ -663,7 +729,9 @@ HOSTILE_PACKS: dict[str, Callable[[Path], tuple[Path, str]]] = {
 }  # fmt: skip
 
 
-def _pack(tmp: Path, name: str, body: str | bytes, where: str | None, message: str) -> tuple[Path, str]:
+def _pack(
+    tmp: Path, name: str, body: str | bytes, where: str | None, message: str
+) -> tuple[Path, str]:
     path = tmp / name
     if isinstance(body, bytes):
         path.write_bytes(body)
@@ -734,7 +802,7 @@ def _evil_input(tmp_path: Path) -> Path:
     src = tmp_path / "evil.csv"
     with src.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f, quoting=csv.QUOTE_ALL)
-        w.writerow(["url", "seller", "=HYPERLINK(\"http://evil.example\")", "@note"])
+        w.writerow(["url", "seller", '=HYPERLINK("http://evil.example")', "@note"])
         w.writerow([TAOBAO, "plain", "x", "y"])
         for i, value in enumerate(EVIL):
             # formulas in the URL column itself, the name column and the extra columns
@@ -752,16 +820,21 @@ def test_formulas_in_original_columns_and_names_are_neutralized(
     assert code == 0, err
     with dst.open(newline="", encoding="utf-8") as f:
         header, *rows = list(csv.reader(f, delimiter="," if fmt == "csv" else "\t"))
-    assert header[:4] == ["url", "seller", "'=HYPERLINK(\"http://evil.example\")", "'@note"]
+    assert header[:4] == ["url", "seller", '\'=HYPERLINK("http://evil.example")', "'@note"]
     assert len(rows) == len(EVIL) + 1
     for row in rows:
         for cell in row:
-            assert not cell[:1] in ("=", "+", "-", "@", "\t", "\r"), (cell, row)
+            assert cell[:1] not in ("=", "+", "-", "@", "\t", "\r"), (cell, row)
     assert [r[1] for r in rows] == ["plain", *("'" + v for v in EVIL)]
-    assert rows[0][len(header) - len(OUTPUT_COLUMNS) + OUTPUT_COLUMNS.index("ns_market_id")] == "taobao"
+    assert (
+        rows[0][len(header) - len(OUTPUT_COLUMNS) + OUTPUT_COLUMNS.index("ns_market_id")]
+        == "taobao"
+    )
 
 
-def test_ns_columns_never_carry_input_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_ns_columns_never_carry_input_text(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     src = _evil_input(tmp_path)
     code, dst, err = _screen(capsys, src, "--name-column", "seller", "--no-neutralize")
     assert code == 0, err
@@ -770,7 +843,7 @@ def test_ns_columns_never_carry_input_text(tmp_path: Path, capsys: pytest.Captur
     for row in rows:
         for cell in row[start:]:
             # ns_* text comes from the market data and the pack, never from the input row
-            assert not cell[:1] in ("=", "+", "@", "\t", "\r"), cell
+            assert cell[:1] not in ("=", "+", "@", "\t", "\r"), cell
             assert "evil" not in cell and "HYPERLINK" not in cell and "SUM" not in cell
 
 
@@ -791,14 +864,16 @@ def test_xlsx_cells_are_never_formulas(
     names = [c.value for c in next(sheet.iter_rows(max_row=1))]
     sellers = [row[1].value for row in sheet.iter_rows(min_row=3)]
     if neutralize:
-        assert names[2:4] == ["'=HYPERLINK(\"http://evil.example\")", "'@note"]
+        assert names[2:4] == ['\'=HYPERLINK("http://evil.example")', "'@note"]
         assert sellers == ["'" + v.replace("\r", "\n") for v in EVIL]
     else:  # the text itself, stored as text
-        assert names[2:4] == ["=HYPERLINK(\"http://evil.example\")", "@note"]
+        assert names[2:4] == ['=HYPERLINK("http://evil.example")', "@note"]
         assert sellers == [v.replace("\r", "\n") for v in EVIL]
 
 
-def test_xlsx_error_looking_text_stays_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_xlsx_error_looking_text_stays_text(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     openpyxl = pytest.importorskip("openpyxl")
     src = _write(tmp_path, "in.csv", b"url,note\nexample.org,#N/A\nexample.org,#REF!\n")
     dst = tmp_path / "out.xlsx"
@@ -809,7 +884,9 @@ def test_xlsx_error_looking_text_stays_text(tmp_path: Path, capsys: pytest.Captu
     assert notes == [("#N/A", "s"), ("#REF!", "s")]
 
 
-def test_output_onto_the_input_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_output_onto_the_input_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     src = _write(tmp_path, "in.csv", b"url,note\nexample.org,=1+1\n")
     before = src.read_bytes()
     code, _, err = _screen(capsys, src, out=src)
@@ -867,9 +944,43 @@ def test_sigint_exits_130_and_leaves_nothing_partial(
 def test_stdin_is_screened_like_a_file(
     monkeypatch: pytest.MonkeyPatch, capsysbinary: pytest.CaptureFixture[bytes]
 ) -> None:
-    data = codecs.BOM_UTF8 + b"url,seller\r\n" + TAOBAO.encode() + b",\x00\r\n\"a\nb\",=x"
+    data = codecs.BOM_UTF8 + b"url,seller\r\n" + TAOBAO.encode() + b',\x00\r\n"a\nb",=x'
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
     assert main(["screen", "-", "--progress", "never"]) == 0
     out = capsysbinary.readouterr().out.decode()
     rows = list(csv.DictReader(io.StringIO(out, newline="")))
     assert [(r["url"], r["seller"]) for r in rows] == [(TAOBAO, "\x00"), ("a\nb", "'=x")]
+
+
+# ---- hostile frames ------------------------------------------------------------------------
+def test_frame_cells_screen_like_screen_url_whatever_their_type() -> None:
+    import pandas as pd
+
+    screener = Screener()
+    cells = [b"taobao.com", b"", "\ud800x.com", "taobao.com\udcff", 3.5, True, None, math_nan()]
+    names = ["\udcff淘宝网", b"Taobao", None, "x\ud800", "=1+1", 7, math_nan(), "Tao Bao"]
+    df = pd.DataFrame(
+        {"url": pd.Series(cells, dtype=object), "seller": pd.Series(names, dtype=object)}
+    )
+    out = screener.screen_frame(df, name_column="seller")
+    for i, (url, name) in enumerate(zip(cells, names, strict=True)):
+        want = screener.screen_url(url, name=name)
+        got = out.iloc[i]
+        assert got["ns_market_id"] == (want.market.id if want.market else None), (url, name)
+        assert got["ns_error"] == (want.error.value if want.error else None), (url, name)
+        assert got["ns_match"] == want.match.kind.value, (url, name)
+    assert out["url"].tolist()[:6] == cells[:6]  # the originals stay as they were
+
+
+def test_frame_with_a_repeated_url_column_is_an_input_error() -> None:
+    import pandas as pd
+
+    from notorious_screen.errors import InputError
+
+    df = pd.DataFrame([["a.com", "taobao.com"]], columns=["url", "url"])
+    with pytest.raises(InputError, match=r"^column 'url' appears 2 times$"):
+        Screener().screen_frame(df)
+
+
+def math_nan() -> float:
+    return float("nan")
