@@ -141,6 +141,8 @@ class _Decoded(io.RawIOBase):
                 text = self._decoder.decode(chunk, final=final)
             except UnicodeDecodeError as exc:
                 raise self._error(before + chunk, exc) from None
+            except UnicodeError as exc:  # a codec's own complaint, e.g. a missing BOM
+                raise InputError(f"{self._where}: cannot decode as {self._codec}: {exc}") from None
             newlines = text.count("\n")
             self._line += newlines
             self._column = (
@@ -226,6 +228,10 @@ def _sniff_encoding(head: bytes, encoding: str) -> tuple[str, bytes]:
     for bom, name in boms:
         if head.startswith(bom):
             return name, head[len(bom) :]
+    if codec in ("utf-16", "utf-32"):
+        # Python's incremental decoder insists on a BOM; without one, read little-endian
+        # (what Windows writes), as the one-shot decoder does on this hardware.
+        return f"{codec}-le", head
     if codec is None:
         try:
             head.decode("utf-8")
@@ -381,7 +387,7 @@ def _read_csv(
     if codec == "utf-8" and head[:4096].count(0) > len(head[:4096]) // 5:
         raise InputError(
             f"{where}: this looks like a binary file or UTF-16 without a BOM, not a CSV; "
-            "if it is text, try --encoding utf-16"
+            "if it is text, try --encoding utf-16 (little-endian) or utf-16-be"
         )
     counting = _Counting(raw, head)
     decoded = _Decoded(counting, codec, errors, where)

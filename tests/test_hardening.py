@@ -254,9 +254,13 @@ def test_utf16_without_bom_is_named(tmp_path: Path, capsys: pytest.CaptureFixtur
     code, _, err = _screen(capsys, src)
     assert code == 1
     assert "UTF-16 without a BOM" in _one_error(err) and "--encoding utf-16" in err
-    code, dst, err = _screen(capsys, src, "--encoding", "utf-16-le")
-    assert code == 0, err
-    assert _dicts(dst)[0]["ns_market_id"] == "taobao"
+    for encoding in ("utf-16", "utf-16-le"):  # utf-16 without a BOM reads little-endian
+        code, dst, err = _screen(capsys, src, "--encoding", encoding)
+        assert code == 0, err
+        assert _dicts(dst)[0]["ns_market_id"] == "taobao"
+    big_endian = _write(tmp_path, "be.csv", f"url\n{TAOBAO}\n".encode("utf-16-be"))
+    code, dst, err = _screen(capsys, big_endian, "--encoding", "utf-16-be")
+    assert code == 0 and _dicts(dst)[0]["ns_market_id"] == "taobao"
 
 
 def test_invalid_utf8_error_then_replace(
