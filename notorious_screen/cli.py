@@ -7,6 +7,7 @@ Exit codes: 0 done; 1 the input (file, column, rule pack, data) is unusable; 2 u
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
@@ -445,7 +446,9 @@ def _add_screen(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         type=_positive_int,
         default=None,
         metavar="N",
-        help="--engine dask: start a local cluster of N processes (default: CPUs)",
+        help="worker processes (default: the CPUs, at most 4). local: processes that match "
+        "distinct hosts in parallel when a chunk brings thousands of new ones; dask: the size "
+        "of the local cluster to start",
     )
     p.add_argument(
         "--scheduler",
@@ -515,14 +518,21 @@ def _cmd_screen(args: argparse.Namespace) -> int:
         from .dask_engine import run_dask_cli
 
         return run_dask_cli(args)
-    from ._files import format_for, open_table
     from .errors import InputError
     from .screen import Screener
 
     if _same_file(args.input, args.output):
         # The output replaces its path only at the end, but then the input is gone for good.
         raise InputError(f"{args.output}: the output would overwrite the input; choose another -o")
-    screener = Screener(year=args.year, list=args.list, rules=args.rules)
+    workers = args.workers if args.workers is not None else min(os.cpu_count() or 1, 4)
+    with Screener(year=args.year, list=args.list, rules=args.rules, workers=workers) as screener:
+        return _screen_with(args, screener)
+
+
+def _screen_with(args: argparse.Namespace, screener: Screener) -> int:
+    from ._files import format_for, open_table
+    from .errors import InputError
+
     tiers = screener.pack.tiers
     if args.fail_on is not None and args.fail_on not in tiers:
         known = ", ".join(tiers) or "none"

@@ -13,6 +13,8 @@ from __future__ import annotations
 import operator
 import re
 import threading
+import warnings
+import weakref
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,7 +114,11 @@ class Screener:
         rules: str | Path | RulePack = "default",
         data: MarketData | None = None,
         legitimate: tuple[str, ...] = (),
+        workers: int = 1,
     ) -> None:
+        if workers < 1:
+            raise ValueError("workers must be at least 1")
+        self.workers = workers
         self._year = year
         self._list = list
         self._legitimate = tuple(legitimate)
@@ -131,6 +137,7 @@ class Screener:
         }
         self._per_url = bool(self.pack.fields_used & _URL_FIELDS) or self.pack.brand.has_url_rules
         self._row_cache: dict[tuple[str, str | None], tuple[Any, ...]] = {}
+        self._pool: Any = None
         fields = tuple(sorted(self.pack.fields_used)) or ("match",)
         # itemgetter always returns a tuple when given two names or more.
         self._signature = operator.itemgetter(*fields, *fields[:1])
@@ -140,6 +147,7 @@ class Screener:
 
     def __getstate__(self) -> dict[str, Any]:
         return {
+            "workers": self.workers,
             "year": self._year,
             "list": self._list,
             "legitimate": self._legitimate,
@@ -148,6 +156,7 @@ class Screener:
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        self.workers = state.get("workers", 1)
         self._year = state["year"]
         self._list = state["list"]
         self._legitimate = state["legitimate"]
@@ -326,7 +335,7 @@ class Screener:
             url_keys = pc.if_else(pc.is_null(urls), pa.scalar("n", pa.string()), url_keys)
         url_enc = _encode(url_keys)
         url_distinct: list[str] = url_enc.dictionary.to_pylist()
-        rows = [self._row(key, None) for key in url_distinct]
+        rows = self._rows([(key, None) for key in url_distinct])
         u_idx = _indices(url_enc)
         if names is None:
             final = u_idx
@@ -353,8 +362,12 @@ class Screener:
                 distinct_pairs, inverse = np.unique(pair, return_inverse=True)
                 base = len(rows)
                 rows.extend(
-                    self._row(url_distinct[int(p // width)], name_distinct[int(p % width)])
-                    for p in distinct_pairs
+                    self._rows(
+                        [
+                            (url_distinct[int(p // width)], name_distinct[int(p % width)])
+                            for p in distinct_pairs
+                        ]
+                    )
                 )
                 final[need] = base + inverse.reshape(-1)
         columns = list(zip(*rows, strict=True)) if rows else [()] * len(_ROW_COLUMNS)
@@ -366,6 +379,56 @@ class Screener:
             arr = pa.array(list(values), type=_ARROW_TYPES[col])
             out[col] = arr.take(take) if n else pa.array([], type=_ARROW_TYPES[col])
         return out
+
+    def _rows(self, keys: list[tuple[str, str | None]]) -> list[tuple[Any, ...]]:
+        """Rows for distinct keys; new keys go to worker processes when there are many."""
+        if self.workers > 1:
+            missing = [k for k in keys if k not in self._row_cache]
+            if len(missing) >= _PARALLEL_MIN:
+                computed = dict(zip(missing, self._parallel_rows(missing), strict=True))
+                for k, row in computed.items():
+                    if len(self._row_cache) >= _CACHE_ROWS:
+                        break
+                    self._row_cache[k] = row
+                return [computed[k] if k in computed else self._row(*k) for k in keys]
+        return [self._row(*k) for k in keys]
+
+    def _parallel_rows(self, keys: list[tuple[str, str | None]]) -> list[tuple[Any, ...]]:
+        # Forked workers inherit this Screener (indexes built, nothing pickled); matching is
+        # pure, so which process screens a key cannot change its row.
+        if self._pool is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            context = multiprocessing.get_context("fork")  # initargs are inherited, not pickled
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=context, initializer=_init_worker, initargs=(self,)
+            )
+            weakref.finalize(self, self._pool.shutdown, wait=False, cancel_futures=True)
+        size = -(-len(keys) // (self.workers * 4))
+        chunks = [keys[i : i + size] for i in range(0, len(keys), size)]
+        rows: list[tuple[Any, ...]] = []
+        with warnings.catch_warnings():
+            # Python 3.12+ warns on fork() from a threaded process (Arrow keeps threads);
+            # the children run pure-Python matching only, never Arrow's thread pools.
+            warnings.filterwarnings(
+                "ignore", "This process .* is multi-threaded", DeprecationWarning
+            )
+            for part in self._pool.map(_worker_rows, chunks):
+                rows.extend(part)
+        return rows
+
+    def close(self) -> None:
+        """Stop the worker processes, if any were started (``workers > 1``)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> Screener:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def _name_matches(self, name: str) -> bool:
         return self.matcher.match(None, name=name).kind is not MatchKind.NONE
@@ -470,6 +533,21 @@ class Screener:
 
 
 _CACHE_ROWS = 1 << 18
+# Below this many new keys in a batch, worker processes cost more than they save.
+_PARALLEL_MIN = 4096
+_FORKED: Screener | None = None
+
+
+def _init_worker(screener: Screener) -> None:
+    global _FORKED
+    _FORKED = screener
+
+
+def _worker_rows(keys: list[tuple[str, str | None]]) -> list[tuple[Any, ...]]:
+    assert _FORKED is not None, "worker started without a forked Screener"
+    return [_FORKED._row(*k) for k in keys]
+
+
 _MATCH_AT = OUTPUT_COLUMNS.index("ns_match")
 _ERROR_AT = OUTPUT_COLUMNS.index("ns_error")
 # The per-key row: the output columns, then internal ones the summary reads.

@@ -183,3 +183,15 @@ def test_polars_frame_is_accepted(screener: Screener) -> None:
     df = pl.DataFrame({"url": ["https://item.taobao.com/x", "example.org"]})
     out = screener.screen_frame(df)
     assert list(out["ns_market_id"]) == ["taobao", None]
+
+
+def test_worker_processes_give_the_same_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    import notorious_screen.screen as screen_module
+
+    monkeypatch.setattr(screen_module, "_PARALLEL_MIN", 10)  # force the pool on a small batch
+    df = _generated(2000, seed=21)
+    serial = Screener().screen_frame(df, name_column="seller_name")
+    with Screener(workers=2) as parallel:
+        out = parallel.screen_frame(df, name_column="seller_name")
+        assert parallel._pool is not None  # the pool really ran
+    pd.testing.assert_frame_equal(serial, out)
