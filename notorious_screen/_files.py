@@ -9,10 +9,12 @@ under the output name, and a previous file there stays intact.
 from __future__ import annotations
 
 import codecs
+import errno
 import io
 import json
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
@@ -680,7 +682,14 @@ def neutralize_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
 
 @contextmanager
 def atomic_output(path: str) -> Iterator[BinaryIO]:
-    """Yield a binary sink that replaces ``path`` only on success (``-`` is stdout)."""
+    """Yield a binary sink that replaces ``path`` only on success (``-`` is stdout).
+
+    A regular file (new, or existing through any symlinks) is written beside itself and
+    renamed into place, keeping an existing file's permissions (a new one gets the umask's).
+    Anything else already at the path (``/dev/null``, a FIFO, a terminal) is written in
+    place: renaming over a device node would replace it, which root may do. A directory is
+    an error.
+    """
     if path == "-":
         import sys
 
@@ -688,24 +697,60 @@ def atomic_output(path: str) -> Iterator[BinaryIO]:
         yield out
         out.flush()
         return
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
+    target = Path(os.path.realpath(path))  # replace the file a symlink points to, not the link
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=directory)
+        st: os.stat_result | None = os.stat(target)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write here: {exc.strerror or exc}") from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise InputError(f"{path}: is a directory; give the output a file name")
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        try:
+            special = open(target, "wb")  # noqa: SIM115 - closed just below
+        except OSError as exc:
+            raise InputError(f"{path}: cannot write here: {exc.strerror or exc}") from None
+        with _write_errors(path), special:
+            yield special
+        return
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     except OSError as exc:
         raise InputError(f"{path}: cannot write here: {exc.strerror or exc}") from None
     ok = False
     try:
-        with os.fdopen(fd, "wb") as f:
+        os.fchmod(fd, stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~_umask())
+        with _write_errors(path), os.fdopen(fd, "wb") as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, target)
+        try:
+            os.replace(tmp, target)
+        except OSError as exc:
+            raise InputError(f"{path}: cannot write here: {exc.strerror or exc}") from None
         ok = True
     finally:
         if not ok:
             with suppress(OSError):
                 os.unlink(tmp)
+
+
+@contextmanager
+def _write_errors(path: str) -> Iterator[None]:
+    """A full disk or quota is a plain error, not a traceback."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS):
+            raise
+        raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)  # the only portable way to read it is to set it
+    os.umask(mask)
+    return mask
 
 
 class TableWriter:

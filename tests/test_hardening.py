@@ -899,6 +899,88 @@ def test_output_onto_the_input_is_refused(
     assert src.read_bytes() == before
 
 
+def test_output_to_a_directory_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = _write(tmp_path, "in.csv", b"url\nexample.org\n")
+    code, _, err = _screen(capsys, src, out=tmp_path)
+    assert code == 1
+    assert _one_error(err) == f"{tmp_path}: is a directory; give the output a file name"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+def _mknod_or_skip(path: Path, minor: int) -> None:
+    import stat
+
+    try:
+        os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, minor))
+    except (PermissionError, AttributeError):
+        pytest.skip("creating a device node needs root")
+
+
+def test_output_to_a_device_writes_in_place_and_never_replaces_the_node(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """-o /dev/null as root must not turn /dev/null into a regular file (a private copy here)."""
+    import stat
+
+    src = _write(tmp_path, "in.csv", f"url\n{TAOBAO}\n".encode())
+    null = tmp_path / "null"
+    _mknod_or_skip(null, 3)
+    code, _, err = _screen(capsys, src, "--summary", out=null)
+    assert code == 0, err
+    assert "rows screened: 1" in err
+    assert stat.S_ISCHR(null.stat().st_mode)
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
+
+    full = tmp_path / "full"  # like /dev/full: every write fails with ENOSPC
+    _mknod_or_skip(full, 7)
+    code, _, err = _screen(capsys, src, out=full)
+    assert code == 1
+    assert _one_error(err) == f"{full}: cannot write: No space left on device"
+    assert stat.S_ISCHR(full.stat().st_mode)
+
+
+def test_output_to_a_fifo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import stat
+    import threading
+
+    src = _write(tmp_path, "in.csv", f"url\n{TAOBAO}\n".encode())
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    code, _, err = _screen(capsys, src, out=fifo)
+    reader.join(timeout=30)
+    assert code == 0, err
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert b"taobao" in received[0]
+
+
+def test_output_through_a_symlink_replaces_the_file_and_keeps_its_mode(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = _write(tmp_path, "in.csv", f"url\n{TAOBAO}\n".encode())
+    real = tmp_path / "real.csv"
+    real.write_text("old\n")
+    real.chmod(0o640)
+    link = tmp_path / "link.csv"
+    link.symlink_to(real.name)
+    code, _, err = _screen(capsys, src, out=link)
+    assert code == 0, err
+    assert link.is_symlink() and _dicts(real)[0]["ns_market_id"] == "taobao"
+    assert real.stat().st_mode & 0o777 == 0o640
+    fresh = tmp_path / "fresh.csv"
+    old_mask = os.umask(0o027)
+    try:
+        code, _, err = _screen(capsys, src, out=fresh)
+    finally:
+        os.umask(old_mask)
+    assert code == 0, err
+    assert fresh.stat().st_mode & 0o777 == 0o640  # the umask's, not mkstemp's 0600
+
+
 # ---- interrupted runs ----------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def big_input(tmp_path_factory: pytest.TempPathFactory) -> Path:
