@@ -492,15 +492,28 @@ def _csv_message(msg: str, bad_rows: list[str], rows: int, codec: str) -> str:
 
 
 def _all_strings(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """Every column as text. Types Arrow cannot cast (lists, structs, maps, binary that is not
+    UTF-8) become JSON text, as nested JSONL values do, and bytes keep their escapes."""
     arrays = []
     for col in batch.columns:
         if pa.types.is_string(col.type):
             arrays.append(col)
-        elif pa.types.is_large_string(col.type):
-            arrays.append(col.cast(pa.string()))
-        else:
+            continue
+        try:
             arrays.append(pc.cast(col, pa.string()))
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
+            arrays.append(pa.array([_cell_text(v) for v in col.to_pylist()], type=pa.string()))
     return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
+
+
+def _cell_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "backslashreplace")
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 #: JSONL rows read before the columns are fixed: a key first seen later is an error.

@@ -674,6 +674,38 @@ def test_jsonl_lone_surrogate_escapes_become_replacement_characters(
     assert [r[header.index("ns_error")] for r in rows] == ["invalid_host", ""]
 
 
+def test_parquet_columns_of_any_type_become_text(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import datetime
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table(
+        {
+            "url": pa.array([b"taobao.com", None, b"\xffx.com"], type=pa.binary()),
+            "n": [1, None, 3],
+            "tags": [[1, 2], None, []],
+            "info": [{"a": "=1"}, None, {"a": None}],
+            "when": [datetime.datetime(2021, 1, 2), None, None],
+            "kind": pa.array(["x", "y", "x"]).dictionary_encode(),
+        }
+    )
+    src = tmp_path / "in.parquet"
+    pq.write_table(table, src)
+    code, dst, err = _screen(capsys, src, "--no-neutralize")
+    assert code == 0, err
+    rows = _dicts(dst)
+    assert [(r["url"], r["n"], r["tags"], r["info"], r["kind"]) for r in rows] == [
+        ("taobao.com", "1", "[1, 2]", '{"a": "=1"}', "x"),
+        ("", "", "", "", "y"),
+        ("\\xffx.com", "3", "[]", '{"a": null}', "x"),
+    ]
+    assert rows[0]["when"].startswith("2021-01-02 00:00:00")
+    assert [r["ns_market_id"] for r in rows] == ["taobao", "", ""]
+
+
 # ---- hostile rule packs --------------------------------------------------------------------
 def _located(path: Path, line: int, column: int, message: str) -> str:
     return f"{path}:{line}:{column}: {message}"
