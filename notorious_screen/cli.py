@@ -1,7 +1,7 @@
 """The ``notorious-screen`` command: the only module that prints, reads argv or sets exit codes.
 
 Exit codes: 0 done; 1 the input (file, column, rule pack, data) is unusable; 2 usage;
-3 ``--fail-on`` tier reached.
+3 ``--fail-on`` tier reached; 130 interrupted (Ctrl-C); 143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
@@ -648,6 +648,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "func", None) is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    previous = _catch_sigterm()
     try:
         return int(args.func(args))
     except NotoriousScreenError as exc:
@@ -658,6 +659,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("notorious-screen: interrupted", file=sys.stderr)
         return 130
+    except _Terminated:
+        print("notorious-screen: terminated", file=sys.stderr)
+        return 143
+    finally:
+        if previous is not None:
+            import signal
+
+            signal.signal(signal.SIGTERM, previous)
+
+
+class _Terminated(BaseException):
+    """SIGTERM as an exception, so the output's temporary file is removed on the way out."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
+def _catch_sigterm() -> Any:
+    # kill, timeout, CI cancellation and container stops send SIGTERM, whose default action
+    # ends the process at once and strands the hidden .part file. Only the main thread may
+    # set handlers, and a handler someone else installed is left alone.
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return None
+    return signal.signal(signal.SIGTERM, _on_sigterm)
 
 
 if __name__ == "__main__":  # pragma: no cover
