@@ -1028,9 +1028,17 @@ def big_input(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return src
 
 
-@pytest.mark.parametrize("previous", [True, False], ids=["replaces-a-file", "new-file"])
-def test_sigint_exits_130_and_leaves_nothing_partial(
-    tmp_path: Path, big_input: Path, previous: bool
+@pytest.mark.parametrize(
+    ("sig", "code", "message", "previous"),
+    [
+        (signal.SIGINT, 130, "interrupted", True),
+        (signal.SIGINT, 130, "interrupted", False),
+        (signal.SIGTERM, 143, "terminated", True),
+    ],
+    ids=["sigint-replaces-a-file", "sigint-new-file", "sigterm"],
+)
+def test_signals_exit_cleanly_and_leave_nothing_partial(
+    tmp_path: Path, big_input: Path, sig: int, code: int, message: str, previous: bool
 ) -> None:
     dst = tmp_path / "out.csv"
     if previous:
@@ -1049,11 +1057,12 @@ def test_sigint_exits_130_and_leaves_nothing_partial(
             break
         time.sleep(0.05)
     assert writing, "the run ended before writing started; make the input bigger"
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, err
-    assert err.strip().splitlines()[-1] == "notorious-screen: interrupted"
+    assert proc.returncode == code, err
+    assert err.strip().splitlines()[-1] == f"notorious-screen: {message}"
     assert "Traceback" not in err
+    # no stray .part file, and the previous output (if any) untouched
     assert sorted(p.name for p in tmp_path.iterdir()) == (["out.csv"] if previous else [])
     if previous:
         assert dst.read_text() == "previous contents\n"
