@@ -11,6 +11,7 @@ every field so they pickle across process pools.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 __all__ = ["DataError", "InputError", "Location", "NotoriousScreenError", "RulePackError"]
@@ -33,6 +34,21 @@ class Location:
 class NotoriousScreenError(Exception):
     """Base class of every error raised by notorious_screen."""
 
+    def __str__(self) -> str:
+        return _printable(super().__str__())
+
+
+# C0/C1 controls (but tab and newline) and bidi overrides: a message may quote a hostile file
+# or pack, and raw ESC sequences in it would drive the terminal that shows the error.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _printable(text: str) -> str:
+    """``text`` with control and bidi-override characters written as ``\\x1b``-style escapes."""
+    return _UNPRINTABLE.sub(
+        lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text
+    )
+
 
 class DataError(NotoriousScreenError):
     """A YAML data file or rule pack failed to load or validate.
@@ -48,8 +64,8 @@ class DataError(NotoriousScreenError):
 
     def __str__(self) -> str:
         if self.location is None:
-            return self.message
-        return f"{self.location}: {self.message}"
+            return _printable(self.message)
+        return _printable(f"{self.location}: {self.message}")
 
     def __reduce__(self) -> tuple[type[DataError], tuple[str, Location | None]]:
         return (type(self), (self.message, self.location))
