@@ -802,6 +802,29 @@ def test_hostile_rule_packs_are_rejected_quickly(
     assert not (tmp_path / "pwned.txt").exists() and not Path("pwned.txt").exists()
 
 
+def test_messages_never_carry_terminal_escapes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A hostile pack or file name cannot drive the terminal through an error message."""
+    pack = tmp_path / "esc.yaml"
+    pack.write_text(
+        'version: 1\nname: t\ntiers: {high: 1}\n"\\e[31mRED\\e]0;title\\a": 1\n'
+        'rules:\n  - id: r\n    description: d\n    score: 1\n    when: {"ho\\e[2Jst": x}\n'
+    )
+    assert main(["rules", "check", str(pack)]) == 1
+    out = capsys.readouterr().out
+    assert out.splitlines() == [
+        f"{pack}:4:1: unknown top-level key '\\x1b[31mRED\\x1b]0;title\\x07'",
+        f"{pack}:9:12: unknown field 'ho\\x1b[2Jst'; did you mean 'host'?",
+    ]
+    src = tmp_path / "in\x1b[2J\u202e.csv"
+    src.write_bytes(b"url\nexample.org\n")
+    code, _, err = _screen(capsys, src, "--url-column", "link")
+    assert code == 1
+    assert "\x1b" not in err and "\u202e" not in err
+    assert _one_error(err).startswith(f"{tmp_path}/in\\x1b[2J\\u202e.csv: column 'link' not found")
+
+
 def test_catastrophic_regexes_screen_long_urls_in_linear_time(tmp_path: Path) -> None:
     pack = load_rule_pack(HOSTILE / "evil_regex.yaml")
     screener = Screener(rules=pack)
