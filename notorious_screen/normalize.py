@@ -563,17 +563,24 @@ def _parse_host(text: str, steps: list[str]) -> tuple[str, bool]:
             domain = _refang(domain, steps)
     if len(domain) > MAX_HOST_LENGTH:
         raise _HostError(ErrorCode.TOO_LONG, f"host longer than {MAX_HOST_LENGTH} code points")
+    written = domain
     ascii_host = _domain_to_ascii(domain)
+    while _REFANG_RE.search(ascii_host):
+        # UTS #46 can spell a defang token the input did not: fullwidth "（dot）" maps to
+        # "(dot)", and punycode exposes "(dot)" from "(оdot)". Refang it too, for the same
+        # reason as above; each round only shortens the ASCII text, so this ends.
+        domain = _refang(ascii_host, steps)
+        ascii_host = _domain_to_ascii(domain)
     if _ends_in_number(ascii_host):
         host = _parse_ipv4(ascii_host)
         if host != domain:
             steps.append(f"parsed IPv4 {_short(domain)}->{host}")
         return host, True
-    if ascii_host != domain:
-        if domain.isascii() and ascii_host == domain.lower():
+    if ascii_host != written:
+        if written.isascii() and ascii_host == written.lower():
             steps.append("lowercased host")
         else:
-            steps.append(f"mapped host to ASCII (UTS #46) {_short(domain)}->{_short(ascii_host)}")
+            steps.append(f"mapped host to ASCII (UTS #46) {_short(written)}->{_short(ascii_host)}")
     return ascii_host, False
 
 
