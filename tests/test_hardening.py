@@ -1134,3 +1134,24 @@ def test_frame_with_a_repeated_url_column_is_an_input_error() -> None:
 
 def math_nan() -> float:
     return float("nan")
+
+
+# ---- fuzz findings (fuzz/README.md) -----------------------------------------------------------
+@pytest.mark.parametrize(
+    "text",
+    [
+        ".com(\u043edot)?pp",  # the fuzzer's input: punycode exposes "(dot)" from "(оdot)"
+        "shop(\u043edot)taobao.com",
+        "taobao\uff5b.\uff5dcom",  # fullwidth braces: UTS #46 maps them to "{.}"
+        "http://taobao\uff08dot\uff09com/",  # fullwidth parentheses: "(dot)"
+    ],
+)
+def test_a_normalized_host_never_holds_a_defang_token(text: str) -> None:
+    from notorious_screen.normalize import _REFANG_RE, normalize_host, normalize_url
+
+    u = normalize_url(text)
+    if u.host is None:
+        return
+    assert not _REFANG_RE.search(u.host), u.host
+    again = normalize_host(u.host)
+    assert (again.host, again.registrable_domain) == (u.host, u.registrable_domain)
