@@ -71,6 +71,33 @@ def _need_dask() -> None:
 
 
 # ---- the Screener, shipped once -------------------------------------------------------------
+class _OneProcess:
+    """Pickles as its Screener with ``workers=1``; unpickles as that Screener.
+
+    ``Screener(workers=N)`` matches in forked child processes, but Dask's worker processes
+    are daemonic (they may not have children) and are themselves the parallelism. Rewriting
+    the pickled state costs nothing on the client; copying the Screener would rebuild its
+    indexes there.
+    """
+
+    __slots__ = ("screener",)
+
+    def __init__(self, screener: Screener) -> None:
+        self.screener = screener
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        state = self.screener.__getstate__()
+        if "workers" in state:
+            state = {**state, "workers": 1}
+        return (_rebuild, (type(self.screener), state))
+
+
+def _rebuild(cls: type[Screener], state: dict[str, Any]) -> Screener:
+    screener = cls.__new__(cls)
+    screener.__setstate__(state)
+    return screener
+
+
 class _Shipped:
     """A Screener that unpickles at most once per process (for non-distributed schedulers).
 
@@ -88,7 +115,9 @@ class _Shipped:
 
     def __reduce__(self) -> tuple[Any, ...]:
         if self._payload is None:
-            self._payload = pickle.dumps(self.screener, protocol=pickle.HIGHEST_PROTOCOL)
+            self._payload = pickle.dumps(
+                _OneProcess(self.screener), protocol=pickle.HIGHEST_PROTOCOL
+            )
         return (_load_shipped, (self.token, self._payload))
 
 
@@ -132,20 +161,24 @@ def _ship(screener: Screener, client: Client | None) -> Any:
     """One reference to the screener for every task: a broadcast future or a graph node."""
     if client is not None:
         # hash=False: tokenizing a Screener would pickle it just to name it.
-        return cast(Any, client).scatter(screener, broadcast=True, hash=False)
+        return cast(Any, client).scatter(_OneProcess(screener), broadcast=True, hash=False)
     import dask
 
     delayed = cast(Any, dask).delayed
     return delayed(_Shipped(screener), name=f"ns-screener-{uuid.uuid4().hex}")
 
 
-def _unwrap(screener: Screener | _Shipped) -> Screener:
-    return screener.screener if isinstance(screener, _Shipped) else screener
+def _unwrap(screener: Screener | _Shipped | _OneProcess) -> Screener:
+    # A wrapper arrives unpickled only when nothing was pickled (threads, in-process workers).
+    return screener.screener if isinstance(screener, (_Shipped, _OneProcess)) else screener
 
 
 # ---- Dask DataFrame in, Dask DataFrame out --------------------------------------------------
 def _screen_partition(
-    df: pd.DataFrame, screener: Screener | _Shipped, url_column: str, name_column: str | None
+    df: pd.DataFrame,
+    screener: Screener | _Shipped | _OneProcess,
+    url_column: str,
+    name_column: str | None,
 ) -> pd.DataFrame:
     return _unwrap(screener).screen_frame(df, url_column=url_column, name_column=name_column)
 
@@ -525,7 +558,7 @@ def _part_name(index: int, job: _Job) -> str:
     return f"part-{index:0{job.width}d}.{ext[job.out_fmt]}"
 
 
-def _screen_part(part: _Part, screener: Screener | _Shipped, job: _Job) -> PartResult:
+def _screen_part(part: _Part, screener: Screener | _Shipped | _OneProcess, job: _Job) -> PartResult:
     """The task: read one part, screen it, write it beside the others, return its summary.
 
     The file appears under its final name only when complete, and the name depends only on

@@ -148,6 +148,18 @@ def test_screener_is_unpickled_once_per_worker_not_per_partition(
     assert _unpickled_in(counts) == _worker_pids(client)
 
 
+def test_a_screener_with_worker_processes_travels_as_one_process(
+    client: Client, screener: Screener, frame: pd.DataFrame
+) -> None:
+    # Screener(workers=N) forks matching processes; Dask workers are daemonic and may not.
+    with Screener(workers=2) as forking:
+        ddf = dd.from_pandas(frame, npartitions=2)  # thousands of new hosts per partition
+        with client.as_current():
+            result = screen_dask(ddf, screener=forking).compute()
+        assert forking.workers == 2  # the caller's Screener is untouched
+    pd.testing.assert_frame_equal(result, screener.screen_frame(ddf.compute()))
+
+
 def test_without_distributed_each_process_rebuilds_the_screener_once(
     frame: pd.DataFrame, tmp_path: Path
 ) -> None:
