@@ -12,6 +12,7 @@ import importlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from .dask_engine import _OneProcess, _unwrap
 from .errors import InputError
 from .screen import _ARROW_TYPES, OUTPUT_COLUMNS, Screener, default_screener
 
@@ -68,14 +69,16 @@ def screen_spark(
     if clash:
         raise InputError(f"input already has output column(s) {', '.join(clash)}")
     schema = spark_output_schema(sdf.schema)
+    # Spark runs many Python workers itself: a Screener(workers=N) travels as workers=1.
+    travelling = _OneProcess(screener)
     try:
-        shipped: Any = sdf.sparkSession.sparkContext.broadcast(screener)
+        shipped: Any = sdf.sparkSession.sparkContext.broadcast(travelling)
     except Exception:  # Spark Connect has no SparkContext: the function carries the screener
         shipped = None
-    local = screener if shipped is None else None
+    local = travelling if shipped is None else None
 
     def screen(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        s: Screener = local if local is not None else shipped.value
+        s = _unwrap(local if local is not None else shipped.value)
         for frame in batches:
             yield s.screen_frame(frame, url_column=url_column, name_column=name_column)
 
