@@ -42,8 +42,9 @@ __all__ = [
 MAX_URL_LENGTH: Final = 65_536
 """Longest URL (in code points) accepted; longer input is `ErrorCode.TOO_LONG`."""
 MAX_HOST_LENGTH: Final = 1_024
-"""Longest host (code points, after percent-decoding) accepted. DNS stops at 253 octets, and
-the bound keeps IDNA work per host small and inside the `idna` package's own input limit."""
+"""Longest host (code points, after percent-decoding, and again in its ASCII form) accepted.
+DNS stops at 253 octets, and the bound keeps IDNA work per host small and inside the `idna`
+package's own input limit."""
 MAX_NAME_LENGTH: Final = 2_048
 """Longest seller/platform name (code points) accepted."""
 
@@ -571,6 +572,10 @@ def _parse_host(text: str, steps: list[str]) -> tuple[str, bool]:
         # reason as above; each round only shortens the ASCII text, so this ends.
         domain = _refang(ascii_host, steps)
         ascii_host = _domain_to_ascii(domain)
+    if len(ascii_host) > MAX_HOST_LENGTH:
+        # Punycode can be four times the Unicode text: bound the form that is returned, or
+        # the returned host would be too_long when normalized again.
+        raise _HostError(ErrorCode.TOO_LONG, f"host longer than {MAX_HOST_LENGTH} code points")
     if _ends_in_number(ascii_host):
         host = _parse_ipv4(ascii_host)
         if host != domain:
