@@ -27,7 +27,7 @@ import pytest
 from notorious_screen import normalize
 from notorious_screen.cli import main
 from notorious_screen.errors import DataError, RulePackError
-from notorious_screen.normalize import MAX_URL_LENGTH
+from notorious_screen.normalize import MAX_URL_LENGTH, ErrorCode
 from notorious_screen.rules import load_rule_pack
 from notorious_screen.screen import OUTPUT_COLUMNS, Screener
 
@@ -1155,3 +1155,38 @@ def test_a_normalized_host_never_holds_a_defang_token(text: str) -> None:
     assert not _REFANG_RE.search(u.host), u.host
     again = normalize_host(u.host)
     assert (again.host, again.registrable_domain) == (u.host, u.registrable_domain)
+
+
+@pytest.mark.parametrize("target", ["normalize", "names", "rules", "files"])
+def test_fuzz_targets_pass_on_their_corpus(target: str) -> None:
+    """The fuzz harness still runs, and every input it ever failed on (kept in its corpus)
+    stays fixed. The long runs are `python fuzz/run.py --minutes N`."""
+    sys.path.insert(0, str(REPO / "fuzz"))
+    import targets
+
+    targets.setup(catch_unraisable=False)
+    inputs = sorted((REPO / "fuzz" / "corpus" / target).iterdir())
+    assert inputs
+    for path in inputs:
+        targets.TARGETS[target](path.read_bytes())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\u00e4" * 60 + ".\u00e4" * 480,  # 1,020 code points; its punycode is ~3,900
+        "http://" + ".".join(["\u0430\u0440" + "x" * 5] * 90) + "/",
+    ],
+    ids=["umlauts", "cyrillic"],
+)
+def test_the_host_length_bound_holds_for_the_ascii_form(text: str) -> None:
+    """Fuzz finding: a host under MAX_HOST_LENGTH in Unicode but over it in punycode was
+    accepted, and normalizing that host again said too_long."""
+    from notorious_screen.normalize import MAX_HOST_LENGTH, normalize_host, normalize_url
+
+    u = normalize_url(text)
+    if u.host is None:
+        assert u.error is ErrorCode.TOO_LONG
+        return
+    assert len(u.host) <= MAX_HOST_LENGTH
+    assert normalize_host(u.host).host == u.host
