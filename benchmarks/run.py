@@ -1,14 +1,15 @@
 """Benchmark harness: times the real CLI and the Python API and writes benchmarks/report.md.
 
-    python benchmarks/run.py --sizes 100k,1M            # the committed report
-    python benchmarks/run.py --sizes 100k,1M,10M        # adds the 10M memory check (slow)
+    python benchmarks/run.py --sizes 100k,1M,10M        # everything (about 20 minutes)
+    python benchmarks/run.py --sizes 100k,1M            # without the 10M memory check
     python benchmarks/run.py --render-only              # rewrite the report from the last results
 
 Every measurement runs in its own subprocess; its wall time is taken around the whole process
 and its peak RSS comes from ``os.wait4`` (the kernel's ``ru_maxrss`` for that child alone).
 Input files come from ``benchmarks/generate.py`` and are made once into ``benchmarks/out/``
 (git-ignored), so generating data is never timed. Repeats are interleaved (floor, CLI, API,
-floor, CLI, API, ...) so that load from other users of the machine hits all of them alike;
+naive, floor, CLI, API, naive, ...) so that load from other users of the machine hits all of
+them alike;
 the report gives the best of the repeats, and the median where it says so. See
 benchmarks/README.md for what each figure means.
 """
@@ -21,6 +22,7 @@ import json
 import os
 import platform
 import re
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -39,6 +41,8 @@ ROOT = HERE.parent
 OUT = HERE / "out"
 REPORT = HERE / "report.md"
 RESULTS = OUT / "results.json"
+# Where the measured package is imported from (--package-root): the repository by default.
+PKG = ROOT
 SEED = 7
 DEFAULT_SHOPS = 40_000
 GIB = 1 << 30
@@ -146,6 +150,8 @@ class Run:
     rc: int
     out: str
     err: str
+    tree: int = 0  # peak proportional set size of the child and all its descendants, bytes
+    cpu_s: float = 0.0  # user + system CPU time of the child and its reaped descendants
 
     def json(self) -> dict[str, Any]:
         try:
@@ -155,21 +161,55 @@ class Run:
         return value if isinstance(value, dict) else {}
 
 
+def _descendants(pid: int) -> list[int]:
+    """``pid`` and every process below it (worker pools included), from /proc."""
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        try:
+            for tid in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{tid}/children") as f:
+                    todo.extend(int(c) for c in f.read().split())
+        except OSError:
+            continue
+    return found
+
+
+def _pss(pid: int) -> int:
+    """Proportional set size in bytes: shared (forked, copy-on-write) pages counted once."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
 def measure(cmd: Sequence[str], *, timeout: float = 1800) -> Run:
-    """Run ``cmd`` to completion; wall time of the whole process and its own peak RSS."""
+    """Run ``cmd`` to completion: wall time of the whole process, its own peak RSS (exact,
+    from the kernel) and the peak memory of its whole process tree (sampled every 0.1 s)."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env["PYTHONPATH"] = str(PKG) + os.pathsep + env.get("PYTHONPATH", "")
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(list(cmd), stdout=out, stderr=err, cwd=ROOT, env=env)
+        proc = subprocess.Popen(list(cmd), stdout=out, stderr=err, cwd=PKG, env=env)
         deadline = t0 + timeout
+        tree = 0
+        next_sample = t0
         while True:
             # wait4 (not Popen.wait) so the kernel hands back this child's own rusage.
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
-            if time.perf_counter() > deadline:
+            now = time.perf_counter()
+            if now > deadline:
                 proc.kill()
+            if now >= next_sample:
+                tree = max(tree, sum(_pss(p) for p in _descendants(proc.pid)))
+                next_sample = now + 0.1
             time.sleep(0.005)
         wall = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -181,6 +221,8 @@ def measure(cmd: Sequence[str], *, timeout: float = 1800) -> Run:
             rc=proc.returncode,
             out=out.read().decode("utf-8", "replace"),
             err=err.read().decode("utf-8", "replace")[-2000:],
+            tree=tree,
+            cpu_s=usage.ru_utime + usage.ru_stime,
         )
 
 
@@ -265,6 +307,7 @@ def summarize(runs: list[Run], extra: list[dict[str, Any]] | None = None) -> dic
         "median_s": statistics.median(walls),
         "all_s": walls,
         "rss": max(r.rss for r in runs),
+        "tree": max(r.tree for r in runs),
     }
     if extra:
         # Phase timings from the run with the best wall time, and the best of each phase.
@@ -279,14 +322,21 @@ def summarize(runs: list[Run], extra: list[dict[str, Any]] | None = None) -> dic
 
 
 # ---- the measurements --------------------------------------------------------------------
-def bench_size(rows: int, repeat: int, with_api: bool) -> dict[str, Any]:
+def bench_size(rows: int, repeat: int, with_api: bool, naive_rows: int) -> dict[str, Any]:
+    """Floor, CLI, API and naive baseline on one file, interleaved ``repeat`` times."""
     src = data_file(rows)
     warm(src)
-    res: dict[str, Any] = {"rows": rows, "file": src.name, "bytes": src.stat().st_size}
+    res: dict[str, Any] = {
+        "rows": rows,
+        "file": src.name,
+        "bytes": src.stat().st_size,
+        "repeat": repeat,
+    }
     dst = OUT / f"_out_{label(rows)}.csv"
     runs: dict[str, list[Run]] = {"floor": [], "cli": [], "api": []}
     extras: dict[str, list[dict[str, Any]]] = {"floor": [], "api": []}
     errors: dict[str, dict[str, Any]] = {}
+    naive: list[dict[str, Any]] = []
     kinds = ["floor", "cli"] + (["api"] if with_api else [])
     for i in range(repeat):
         for kind in kinds:
@@ -297,7 +347,7 @@ def bench_size(rows: int, repeat: int, with_api: bool) -> dict[str, Any]:
             if run.rc != 0:
                 errors[kind] = failed(run, f"{kind} {label(rows)}")
                 continue
-            if kind == "cli" and i == 0:
+            if kind == "cli" and i == 0:  # the output must have one row per input row
                 res["cli_output_rows"] = count_lines(dst) - 1
             if kind in extras:
                 extras[kind].append(run.json())
@@ -307,30 +357,40 @@ def bench_size(rows: int, repeat: int, with_api: bool) -> dict[str, Any]:
                 f"{run.rss / MIB:7.0f} MiB"
             )
             dst.unlink(missing_ok=True)
+        if naive_rows and "naive" not in errors:
+            info = naive_once(src, min(naive_rows, rows))
+            if "error" in info:
+                errors["naive"] = info
+            else:
+                naive.append(info)
+                log(
+                    f"{label(rows):>5} naive #{i + 1}: {info['apply_s']:7.2f} s apply for "
+                    f"{info['rows']} rows ({info['rows'] / info['apply_s']:,.0f} rows/s)"
+                )
     for kind in kinds:
         if kind in errors:
             res[kind] = errors[kind]
         elif runs[kind]:
             res[kind] = summarize(runs[kind], extras.get(kind))
+    if "naive" in errors:
+        res["naive"] = errors["naive"]
+    elif naive:
+        res["naive"] = summarize_naive(naive)
     return res
 
 
-def bench_naive(rows: int, sample: int, repeat: int) -> dict[str, Any]:
-    src = data_file(rows)
+def naive_once(src: Path, sample: int) -> dict[str, Any]:
     dst = OUT / "_naive.csv"
-    got: list[dict[str, Any]] = []
-    for i in range(repeat):
-        run = measure(naive_cmd(src, dst, min(sample, rows)))
-        dst.unlink(missing_ok=True)
-        if run.rc != 0:
-            return failed(run, "naive")
-        info = run.json()
-        info["wall_s"] = run.wall_s
-        got.append(info)
-        log(
-            f"{label(rows):>5} naive #{i + 1}: {info['apply_s']:7.2f} s apply for "
-            f"{info['rows']} rows ({info['rows'] / info['apply_s']:,.0f} rows/s)"
-        )
+    run = measure(naive_cmd(src, dst, sample))
+    dst.unlink(missing_ok=True)
+    if run.rc != 0:
+        return failed(run, "naive")
+    info = run.json()
+    info["wall_s"] = run.wall_s
+    return info
+
+
+def summarize_naive(got: list[dict[str, Any]]) -> dict[str, Any]:
     applies = [g["apply_s"] for g in got]
     best = got[applies.index(min(applies))]
     return {
@@ -357,12 +417,17 @@ def bench_import(repeat: int = 5) -> dict[str, Any]:
                 "build_s": build,
                 "total_s": total,
                 "process_s": run.wall_s,
+                "process_cpu_s": run.cpu_s,
                 "rss": run.rss,
             }
         )
     best = min(results, key=lambda r: r["total_s"])
     log(f"import+build best of {repeat}: {best['total_s']:.3f} s")
-    return {"best": best, "all_total_s": [r["total_s"] for r in results]}
+    return {
+        "best": best,
+        "all_total_s": [r["total_s"] for r in results],
+        "loadavg": os.getloadavg()[0],
+    }
 
 
 def bench_sweep(rows: int, shops_list: list[int], repeat: int) -> list[dict[str, Any]]:
@@ -409,7 +474,7 @@ def bench_profile(rows: int, top: int = 15) -> dict[str, Any]:
     cmd = [
         py_spy,
         "record",
-        "--idle",
+        "--subprocesses",
         "--rate",
         "200",
         "--format",
@@ -426,7 +491,8 @@ def bench_profile(rows: int, top: int = 15) -> dict[str, Any]:
         return failed(run, "profile")
     log(f"profile written to {raw}")
     return {
-        "tool": "py-spy record --idle --rate 200 (main thread, wall clock)",
+        "tool": "py-spy record --subprocesses --rate 200 (CPU samples of every thread of the "
+        "CLI and of its worker processes; idle waits excluded)",
         "wall_s": run.wall_s,
         "raw": str(raw.relative_to(ROOT)),
         **collapse(raw.read_text(encoding="utf-8"), top),
@@ -461,6 +527,7 @@ def _phase(stack: list[str]) -> str:
         ("neutralize + write CSV", "TableWriter.close"),
         ("fsync + rename", "atomic_output"),
         ("match + rules per distinct key", "Screener._row"),
+        ("match + rules per distinct key", "_worker_rows"),
         ("summary", "Summary.update"),
         ("vectorised keys / dictionary encode / take", "Screener.screen_arrays"),
         ("other in iter_batches", "Screener.iter_batches"),
@@ -562,16 +629,29 @@ def machine() -> dict[str, Any]:
             versions[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
             versions[dist] = "-"
+    if PKG.name.startswith("pkg-") and PKG.parent == OUT:
+        return_commit = PKG.name.removeprefix("pkg-") + " (extracted with git archive)"
+    else:
+        return_commit = None
     try:
+        git = ["git", "-C", str(PKG)]
         commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=ROOT,
+            [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            [*git, "status", "--porcelain", "--", "notorious_screen"],
             capture_output=True,
             text=True,
             check=True,
         ).stdout.strip()
+        if dirty:
+            commit += " + uncommitted changes in notorious_screen/"
     except (OSError, subprocess.CalledProcessError):
         commit = "-"
+    if return_commit is not None:
+        commit = return_commit
+    elif PKG != ROOT:
+        commit += f" (package from {PKG})"
     return {
         "cpu": cpu,
         "cores": os.cpu_count(),
@@ -600,6 +680,10 @@ def _mib(b: int | None) -> str:
     return "-" if b is None else f"{b / MIB:,.0f}"
 
 
+def _mib_cell(b: int | None) -> str:
+    return "not run" if b is None else f"{b / MIB:,.0f} MiB"
+
+
 def _ok(flag: bool | None) -> str:
     return {True: "**met**", False: "**not met**", None: "not measured"}[flag]
 
@@ -610,6 +694,13 @@ def _get(d: dict[str, Any] | None, *keys: str) -> Any:
             return None
         d = d[k]
     return d
+
+
+def cli_memory(size: dict[str, Any] | None) -> int:
+    """The CLI's peak memory: its own peak RSS, or its process tree's if that is larger
+    (worker processes hold memory of their own)."""
+    cli = (size or {}).get("cli") or {}
+    return max(cli.get("rss", 0), cli.get("tree", 0))
 
 
 def targets(res: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
@@ -663,22 +754,22 @@ def targets(res: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
         default=None,
     )
     ten = sizes.get(10_000_000)
-    rss10 = _get(ten, "cli", "rss")
+    rss10 = cli_memory(ten)
     rows.append(
         (
-            "peak RSS < 1 GiB at 10M rows",
+            "peak memory < 1 GiB at 10M rows",
             f"{rss10 / MIB:,.0f} MiB" if rss10 else "10M not run",
             (rss10 < TARGET_RSS_10M) if rss10 else None,
         )
     )
-    rss1 = _get(one, "cli", "rss")
+    rss1 = cli_memory(one)
     if big is not None and rss1 and big["rows"] > 1_000_000:
-        growth = big["cli"]["rss"] / rss1
+        growth = cli_memory(big) / rss1
         rows.append(
             (
-                f"peak RSS flat with input size (<= {TARGET_RSS_GROWTH:g}x from 1M to "
+                f"peak memory flat with input size (<= {TARGET_RSS_GROWTH:g}x from 1M to "
                 f"{label(big['rows'])})",
-                f"{growth:.2f}x ({_mib(rss1)} -> {_mib(big['cli']['rss'])} MiB)",
+                f"{growth:.2f}x ({_mib(rss1)} -> {_mib(cli_memory(big))} MiB)",
                 growth <= TARGET_RSS_GROWTH,
             )
         )
@@ -719,13 +810,20 @@ def targets(res: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
 
 def render(res: dict[str, Any]) -> str:
     m = res["machine"]
-    rep = res["repeat"]
+    reps = sorted({s.get("repeat", res["repeat"]) for s in res["sizes"]})
+    rep = " / ".join(map(str, reps)) or str(res["repeat"])
     lines = [
         "# Benchmark report",
         "",
-        "Generated by `python benchmarks/run.py "
-        + " ".join(res.get("argv", []))
-        + "` (see benchmarks/README.md). Do not edit by hand.",
+        "Generated by "
+        + " then ".join(
+            "`python benchmarks/run.py "
+            + shlex.join(a)
+            + "`"
+            + (" (merged)" if "--merge" in a else "")
+            for a in res.get("argv", [])
+        )
+        + " (see benchmarks/README.md). Do not edit by hand.",
         "",
         "## Machine",
         "",
@@ -750,7 +848,8 @@ def render(res: dict[str, Any]) -> str:
     lines += [f"| {t} | {v} | {_ok(ok)} |" for t, v, ok in targets(res)]
     lines += [
         "",
-        f"Times are the **best of {rep}** interleaved runs (medians are in the detail table); "
+        f"Times are the **best of {rep}** interleaved runs (medians and every run are in the "
+        "detail table); "
         "every run is a fresh process, timed whole (interpreter start, imports, building the "
         "Screener, reading, screening, writing). Peak RSS is the highest of the runs.",
         "",
@@ -852,21 +951,27 @@ def render(res: dict[str, Any]) -> str:
     mem_rows = [s for s in res["sizes"] if _get(s, "cli", "rss")]
     if mem_rows:
         lines += [
-            "| rows | CLI peak RSS | API peak RSS | I/O floor peak RSS (whole table) |",
-            "|---:|---:|---:|---:|",
+            "| rows | CLI peak RSS (main process) | CLI peak PSS (process tree, sampled) | "
+            "API peak RSS | I/O floor peak RSS (whole table) |",
+            "|---:|---:|---:|---:|---:|",
         ]
         for s in mem_rows:
             lines.append(
                 f"| {s['rows']:,} | {_mib(s['cli']['rss'])} MiB | "
-                f"{_mib(_get(s, 'api', 'rss'))} MiB | "
-                f"{_mib(_get(s, 'floor', 'rss'))} MiB |"
+                f"{_mib_cell(s['cli'].get('tree') or None)} | "
+                f"{_mib_cell(_get(s, 'api', 'rss'))} | "
+                f"{_mib_cell(_get(s, 'floor', 'rss'))} |"
             )
         lines += [
             "",
-            "The CLI streams: pyarrow reads 16 MiB blocks, the screener works on "
+            "The CLI streams: pyarrow's streaming CSV reader, then the screener on "
             "chunks of 100,000 rows and the writer appends each screened chunk, so its "
             "peak should not follow the input size. The floor and the API hold the whole "
-            "table in memory by design.",
+            "table in memory by design. Peak RSS is the kernel's exact high-water mark for "
+            "the main process (and, through `wait4`, the largest single process below it); the "
+            "process-tree figure sums the proportional set size (shared copy-on-write pages "
+            "counted once) of the CLI and any worker processes, sampled every 0.1 s. The "
+            "targets use the larger of the two.",
         ]
     else:
         lines.append("Not measured (the CLI did not run).")
@@ -919,11 +1024,20 @@ def render(res: dict[str, Any]) -> str:
             + " s).",
             "",
             "| import notorious_screen | Screener() | together | whole process incl. "
-            "interpreter start |",
-            "|---:|---:|---:|---:|",
+            "interpreter start | its CPU time (user + system) |",
+            "|---:|---:|---:|---:|---:|",
             f"| {b['import_s']:.3f} s | {b['build_s']:.3f} s | {b['total_s']:.3f} s | "
-            f"{b['process_s']:.3f} s |",
+            f"{b['process_s']:.3f} s | "
+            + (f"{b['process_cpu_s']:.3f} s" if "process_cpu_s" in b else "-")
+            + " |",
         ]
+        if "loadavg" in imp:
+            lines += [
+                "",
+                f"One-minute load average when measured: {imp['loadavg']:.2f} on "
+                f"{res['machine']['cores']} cores. The figures are wall-clock times; on a "
+                "loaded machine they exceed the CPU time the import needs.",
+            ]
     else:
         lines.append(imp.get("error", "Not run."))
 
@@ -933,13 +1047,25 @@ def render(res: dict[str, Any]) -> str:
         lines += [
             f"CLI on {label(res['profile_rows'])} rows under {prof['tool']}: "
             f"{prof['samples']:,} samples, {prof['wall_s']:.1f} s under the profiler. "
-            "Arrow's own worker threads are not Python threads and do not appear; time the "
-            "main thread spends waiting for them is charged to the calling function.",
+            "Shares are of CPU samples. Arrow's own C++ threads are not Python threads and "
+            "do not appear, but Arrow work on a Python thread is charged to the calling "
+            "function (`_make_generic_wrapper.<locals>.wrapper` is any `pyarrow.compute` "
+            "call).",
             "",
         ]
+        summary = []
+        if prof.get("phases"):
+            phase, share = prof["phases"][0]
+            summary.append(f"the phase **{phase}** takes {share:.0f}% of the samples")
+        lib = [(f, v) for f, v in prof["self"] if "notorious_screen/" in f]
+        top_self = prof["self"][0]
+        summary.append(f"the busiest frame is `{top_self[0]}` ({top_self[1]:.0f}% self)")
+        if lib and lib[0] != top_self:
+            summary.append(f"the busiest library frame is `{lib[0][0]}` ({lib[0][1]:.0f}% self)")
+        lines += ["What dominates: " + "; ".join(summary) + ".", ""]
         if prof.get("phases"):
             lines += [
-                "**By phase** (share of the main thread's wall time):",
+                "**By phase** (share of all samples):",
                 "",
                 "| phase | share |",
                 "|---|---:|",
@@ -990,7 +1116,6 @@ def main(argv: list[str] | None = None) -> int:
         default=20_000,
         help="rows the naive baseline runs on (default 20k)",
     )
-    parser.add_argument("--naive-repeat", type=int, default=3)
     parser.add_argument(
         "--naive-max-size",
         type=parse_size,
@@ -1002,8 +1127,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--api-max-size",
         type=parse_size,
-        default=10_000_000,
-        help="skip the API (which holds the whole frame) above this size",
+        default=1_000_000,
+        help="skip the API above this size (default 1M: it holds the whole frame in pandas, "
+        "about 1.2 GB per million rows)",
     )
     parser.add_argument(
         "--sweep",
@@ -1015,14 +1141,45 @@ def main(argv: list[str] | None = None) -> int:
         "--sweep-repeat", type=int, default=None, help="runs per sweep point (default: --repeat)"
     )
     parser.add_argument("--no-profile", action="store_true")
+    parser.add_argument("--no-import", action="store_true", help="skip the import-time measurement")
     parser.add_argument("--profile-rows", type=parse_size, default=1_000_000)
     parser.add_argument(
         "--render-only",
         action="store_true",
         help=f"rewrite the report from {RESULTS.relative_to(ROOT)}",
     )
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="add to the last results instead of starting afresh (sizes measured now replace "
+        "the same sizes; the sweep and profile are kept unless run again)",
+    )
+    parser.add_argument(
+        "--package-root",
+        type=Path,
+        default=ROOT,
+        help="directory to import notorious_screen from (default: this repository), to "
+        "benchmark a candidate change without touching the work tree",
+    )
+    parser.add_argument(
+        "--at-commit",
+        metavar="REV",
+        default=None,
+        help="benchmark the package as committed at REV (e.g. HEAD), extracted with git "
+        "archive into benchmarks/out/, whatever the work tree holds",
+    )
     parser.add_argument("--report", type=Path, default=REPORT)
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=RESULTS,
+        help=f"raw results file (default {RESULTS.relative_to(ROOT)})",
+    )
     args = parser.parse_args(argv)
+    root = args.package_root.resolve()
+    if args.at_commit and not args.render_only:
+        root = extract_commit(args.at_commit)
+    set_paths(root, args.results)
 
     if args.render_only:
         res = json.loads(RESULTS.read_text(encoding="utf-8"))
@@ -1031,24 +1188,35 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     OUT.mkdir(parents=True, exist_ok=True)
-    res: dict[str, Any] = {"argv": argv, "machine": machine(), "repeat": args.repeat, "sizes": []}
+    res: dict[str, Any] = {"argv": [], "sizes": []}
+    if args.merge and RESULTS.exists():
+        res = json.loads(RESULTS.read_text(encoding="utf-8"))
+    res["argv"] = [*res.get("argv", []), argv]
+    res["machine"] = machine()
+    res["repeat"] = args.repeat
     sweep_repeat = args.sweep_repeat or args.repeat
-    res["sweep_repeat"] = sweep_repeat
     for n in args.sizes:  # generate everything first: never inside a timing
         data_file(n)
     shops = [parse_size(t) for t in args.sweep.split(",") if t.strip()]
     for s in shops:
         data_file(args.sweep_rows, s)
 
-    res["import"] = bench_import()
+    if not args.no_import:
+        res["import"] = bench_import()
     for n in args.sizes:
-        entry = bench_size(n, args.repeat, with_api=not args.no_api and n <= args.api_max_size)
-        if n <= args.naive_max_size:
-            entry["naive"] = bench_naive(n, args.naive_rows, args.naive_repeat)
-        res["sizes"].append(entry)
+        entry = bench_size(
+            n,
+            args.repeat,
+            with_api=not args.no_api and n <= args.api_max_size,
+            naive_rows=args.naive_rows if n <= args.naive_max_size else 0,
+        )
+        res["sizes"] = sorted(
+            [s for s in res["sizes"] if s["rows"] != n] + [entry], key=lambda s: s["rows"]
+        )
         save(res)
     if shops:
         res["sweep"] = bench_sweep(args.sweep_rows, shops, sweep_repeat)
+        res["sweep_repeat"] = sweep_repeat
         save(res)
     if not args.no_profile:
         res["profile_rows"] = args.profile_rows
@@ -1060,6 +1228,36 @@ def main(argv: list[str] | None = None) -> int:
     for t, v, ok in targets(res):
         log(f"{_ok(ok):>14}  {t}: {v}")
     return 0
+
+
+def extract_commit(rev: str) -> Path:
+    """The package and its rule packs as committed at ``rev``, in a directory of their own."""
+    sha = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", rev],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    dest = OUT / f"pkg-{sha}"
+    if not dest.exists():
+        tmp = OUT / f"pkg-{sha}.part"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", sha, "notorious_screen", "rules"],
+            capture_output=True,
+            check=True,
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(tmp)], input=archive, check=True)
+        tmp.rename(dest)
+    log(f"benchmarking the package as committed at {sha} ({dest.relative_to(ROOT)})")
+    return dest
+
+
+def set_paths(package_root: Path, results: Path) -> None:
+    global PKG, RESULTS
+    PKG = package_root
+    RESULTS = results
 
 
 def save(res: dict[str, Any]) -> None:
