@@ -48,8 +48,11 @@ _EXTENSIONS = {
     ".pq": "parquet",
     ".xlsx": "xlsx",
 }
-#: Bytes read per block from CSV input; a single field may be up to this size.
+#: Bytes sniffed from the head of CSV input (encoding, header line).
 BLOCK_BYTES = 16 * 1024 * 1024
+#: Bytes per block of the streaming CSV reader. pyarrow holds several dozen blocks' worth of
+#: buffers, so this sets the reader's memory; rows longer than a block are still read whole.
+READ_BLOCK_BYTES = 4 * 1024 * 1024
 _FORMULA_START = r"^[=+\-@\t\r]"
 
 
@@ -409,7 +412,7 @@ def _read_csv(
     try:
         reader = pcsv.open_csv(
             stream,
-            read_options=pcsv.ReadOptions(block_size=BLOCK_BYTES, use_threads=True),
+            read_options=pcsv.ReadOptions(block_size=READ_BLOCK_BYTES, use_threads=True),
             parse_options=pcsv.ParseOptions(
                 delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
             ),

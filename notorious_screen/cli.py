@@ -7,6 +7,7 @@ Exit codes: 0 done; 1 the input (file, column, rule pack, data) is unusable; 2 u
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -526,7 +527,15 @@ def _cmd_screen(args: argparse.Namespace) -> int:
         raise InputError(f"{args.output}: the output would overwrite the input; choose another -o")
     workers = args.workers if args.workers is not None else min(os.cpu_count() or 1, 4)
     with Screener(year=args.year, list=args.list, rules=args.rules, workers=workers) as screener:
-        return _screen_with(args, screener)
+        # The screener's indexes and caches are long-lived and acyclic: keep the cyclic
+        # collector from rescanning them for every chunk (14% CPU on a million rows).
+        gc.freeze()
+        gc.disable()
+        try:
+            return _screen_with(args, screener)
+        finally:
+            gc.enable()
+            gc.unfreeze()
 
 
 def _screen_with(args: argparse.Namespace, screener: Screener) -> int:

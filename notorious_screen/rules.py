@@ -544,6 +544,8 @@ def _clean_host(raw: str) -> str:
 
 
 def _under(host: str, parents: Iterable[str]) -> bool:
+    if not parents:  # the common case: a pack with no brand lists, asked for every key
+        return False
     return any(host == p or host.endswith("." + p) for p in parents)
 
 

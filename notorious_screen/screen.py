@@ -138,6 +138,7 @@ class Screener:
         self._per_url = bool(self.pack.fields_used & _URL_FIELDS) or self.pack.brand.has_url_rules
         self._row_cache: dict[tuple[str, str | None], tuple[Any, ...]] = {}
         self._pool: Any = None
+        self._row_intern: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         fields = tuple(sorted(self.pack.fields_used)) or ("match",)
         # itemgetter always returns a tuple when given two names or more.
         self._signature = operator.itemgetter(*fields, *fields[:1])
@@ -459,6 +460,9 @@ class Screener:
             self._tag,
             result.listing_status,
         )
+        # Most distinct keys give one of a few dozen rows: share one tuple per distinct row.
+        if len(self._row_intern) < _CACHE_ROWS:
+            row = self._row_intern.setdefault(row, row)
         if len(self._row_cache) < _CACHE_ROWS:
             self._row_cache[cache_key] = row
         return row
@@ -532,7 +536,7 @@ class Screener:
             yield pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields))
 
 
-_CACHE_ROWS = 1 << 18
+_CACHE_ROWS = 1 << 16
 # Below this many new keys in a batch, worker processes cost more than they save.
 _PARALLEL_MIN = 4096
 _FORKED: Screener | None = None
