@@ -528,13 +528,21 @@ def _punycode(label: str) -> str:
 
 
 def _to_unicode(host: str) -> str:
-    """ToUnicode of a host whose A-labels were already validated by `_uts46_to_ascii`."""
+    """ToUnicode of a host whose A-labels were already validated by `_uts46_to_ascii`.
+
+    A label whose Unicode form itself starts with "xn--" (valid in the Unicode 15.0 UTS #46
+    that the WPT data pins) stays an A-label: that Unicode form would not parse back.
+    """
     if "xn--" not in host:
         return host
-    return ".".join(
-        label[4:].encode("ascii").decode("punycode") if label.startswith("xn--") else label
-        for label in host.split(".")
-    )
+    return ".".join(_label_to_unicode(label) for label in host.split("."))
+
+
+def _label_to_unicode(label: str) -> str:
+    if not label.startswith("xn--"):
+        return label
+    decoded = label[4:].encode("ascii").decode("punycode")
+    return label if decoded.startswith("xn--") else decoded
 
 
 def _short(text: str) -> str:
