@@ -1146,7 +1146,8 @@ def normalize_name(value: object) -> NormalizedName:
     """Fold a seller or platform name for matching. Never raises.
 
     NFKC and casefold; punctuation, symbols and whitespace become single spaces; CJK is kept
-    as written (no pinyin). Names longer than `MAX_NAME_LENGTH` give `ErrorCode.TOO_LONG`.
+    as written (no pinyin). Names longer than `MAX_NAME_LENGTH`, as given or once folded, give
+    `ErrorCode.TOO_LONG`.
 
     >>> n = normalize_name("Nike Official Store Inc.")
     >>> n.folded, n.core
@@ -1163,6 +1164,10 @@ def normalize_name(value: object) -> NormalizedName:
     folded = _fold(clean)
     if not folded:
         return NormalizedName(text, "", "", (), "", ErrorCode.EMPTY)
+    if len(folded) > MAX_NAME_LENGTH:
+        # Folding can grow a name (casefolded İ is two code points, scripts get a space
+        # between them): bound the folded form too, so that folding it again is stable.
+        return NormalizedName(text, "", "", (), "", ErrorCode.TOO_LONG)
     tokens = _core_tokens(folded.split(" "))
     core = " ".join(tokens) or folded
     core_tokens = tuple(core.split(" "))
