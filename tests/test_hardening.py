@@ -1190,3 +1190,29 @@ def test_the_host_length_bound_holds_for_the_ascii_form(text: str) -> None:
         return
     assert len(u.host) <= MAX_HOST_LENGTH
     assert normalize_host(u.host).host == u.host
+
+
+@pytest.mark.parametrize("host", ["xn--xn--phracy-xl-2f6dx3b.com", "shop.xn--xn--a--gua.pt"])
+def test_host_unicode_normalizes_back_to_the_host(host: str) -> None:
+    """Fuzz finding: an A-label whose Unicode form itself starts with "xn--" (valid under the
+    Unicode 15.0 UTS #46 the WPT data pins) was shown as that Unicode form, which no parser
+    accepts back."""
+    from notorious_screen.normalize import normalize_host, normalize_url
+
+    u = normalize_url(host)
+    assert u.host == host and u.host_unicode is not None
+    assert normalize_host(u.host_unicode).host == u.host
+
+
+def test_name_length_bound_holds_for_the_folded_form() -> None:
+    """Fuzz finding: a 2,014-character name folded to 5,007 characters (casefolding İ gives two
+    code points, and scripts get separated), so folding the folded name said too_long."""
+    from notorious_screen.normalize import MAX_NAME_LENGTH, normalize_name
+
+    name = "\u732b\u65d7\u8230" + "\u0130\u5e97" * 1000
+    n = normalize_name(name)
+    if n.error is None:
+        assert len(n.folded) <= MAX_NAME_LENGTH
+        assert normalize_name(n.folded).folded == n.folded
+    else:
+        assert n.error is ErrorCode.TOO_LONG
