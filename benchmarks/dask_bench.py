@@ -45,13 +45,19 @@ REPORT = HERE / "dask_report.md"
 RESULTS = OUT / "dask_results.json"
 
 
-def single_cmd(src: Path, dst: Path, names: bool) -> list[str]:
+def local_cmd(src: Path, dst: Path, names: bool) -> list[str]:
+    """The default command: the local engine, which may match in forked processes."""
     cmd = cli_cmd(src, dst)  # with --name-column seller_name, as in run.py
     return cmd if names else cmd[: cmd.index("--name-column")]
 
 
+def single_cmd(src: Path, dst: Path, names: bool) -> list[str]:
+    """The single-process path: the local engine with ``--workers 1``."""
+    return [*local_cmd(src, dst, names), "--workers", "1"]
+
+
 def dask_cmd(src: Path, dst: Path, workers: int, names: bool) -> list[str]:
-    return [*single_cmd(src, dst, names), "--engine", "dask", "--workers", str(workers)]
+    return [*local_cmd(src, dst, names), "--engine", "dask", "--workers", str(workers)]
 
 
 def timed(cmd: list[str], *, timeout: float) -> tuple[float, float, int, str]:
@@ -133,11 +139,18 @@ def bench(
     tag = label(rows)
     single_out = OUT / f"dask_bench_single_{tag}.csv"
     what = "url+name" if names else "url"
-    runs: dict[str, list[float]] = {"single": [], **{f"dask{w}": [] for w in workers}}
+    runs: dict[str, list[float]] = {
+        "single": [],
+        "local": [],
+        **{f"dask{w}": [] for w in workers},
+    }
     cpus: dict[str, list[float]] = {name: [] for name in runs}
     loads: list[float] = []
     for i in range(repeat):
-        plan = [("single", single_cmd(src, single_out, names), single_out)]
+        plan = [
+            ("single", single_cmd(src, single_out, names), single_out),
+            ("local", local_cmd(src, single_out, names), single_out),
+        ]
         for w in workers:
             dst = OUT / f"dask_bench_{tag}_w{w}"
             plan.append((f"dask{w}", dask_cmd(src, dst, w, names), dst))
@@ -299,6 +312,9 @@ def render(res: dict[str, Any]) -> str:
         "Each figure is the best of the runs of a whole `notorious-screen screen` process "
         "(start to exit) on the generated seller table (`benchmarks/generate.py`, seed 7, "
         "40,000 shops), output CSV; `--engine dask --workers N` writes a folder of parts. "
+        "*Single process*: `notorious-screen screen --workers 1`; *default engine*: the same "
+        "command with its default `--workers` (up to 4 forked processes that match new "
+        "distinct hosts). "
         "*Cores busy*: CPU seconds of the command and its worker processes over its wall "
         "seconds; on an idle 2-core machine two workers would approach 2.0. "
         "*url*: the URL column only; *url+name*: with `--name-column seller_name`, as in "
@@ -319,6 +335,13 @@ def render(res: dict[str, Any]) -> str:
             f"{single:.1f} ({_runs(r, 'single')}) | {r['rows'] / single:,.0f} | 1.00x | "
             f"{_cpu(r, 'single')} | {_busy(r, 'single')} |"
         )
+        if "local" in r["best_s"]:
+            t = r["best_s"]["local"]
+            lines.append(
+                f"| | | | 1 | default engine | {t:.1f} ({_runs(r, 'local')}) | "
+                f"{r['rows'] / t:,.0f} | {single / t:.2f}x | {_cpu(r, 'local')} | "
+                f"{_busy(r, 'local')} |"
+            )
         for w in workers:
             t = r["best_s"][f"dask{w}"]
             lines.append(
@@ -384,16 +407,19 @@ def render(res: dict[str, Any]) -> str:
             f"{later} s: the first pays for the worker's imports and its empty caches (every "
             "distinct host it meets is matched once per worker).",
         ]
-    lines += ["", "## Reading the figures", "", res.get("notes", NOTES).strip(), ""]
+    loads = [x for r in res["sizes"] for x in r.get("loadavg_during", [])] or [0.0]
+    notes = NOTES.format(lo=min(loads), hi=max(loads))
+    lines += ["", "## Reading the figures", "", notes.strip(), ""]
     return "\n".join(lines)
 
 
 NOTES = """
 - Screening is Python code bound to one core per process, so the Dask engine's gain comes
   from worker processes. On this 2-core machine, shared with other developers' test runs
-  (load average 4 to 6 during most runs), two workers cannot get two free cores; the 10M-row
-  figures are the ones where the engine's fixed costs are small against the work. On a
-  cluster the rate grows with workers until the shared file system is the limit.
+  (load average {lo:.1f} to {hi:.1f} during the runs), two workers cannot get two free
+  cores (*cores busy* stays near 1); the 10M-row figures are the ones where the engine's
+  fixed costs are small against the work. On a cluster the rate grows with workers until
+  the shared file system is the limit.
 - Fixed costs: starting the cluster (worker processes that import pandas, pyarrow and the
   package), building the Screener in the client and shipping it once to each worker, the
   client's scan of the input for record boundaries (about 1 s per GiB), and stopping the
