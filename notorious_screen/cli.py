@@ -447,9 +447,9 @@ def _add_screen(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         type=_positive_int,
         default=None,
         metavar="N",
-        help="worker processes (default: the CPUs, at most 4). local: processes that match "
-        "distinct hosts in parallel when a chunk brings thousands of new ones; dask: the size "
-        "of the local cluster to start",
+        help="worker processes. local: processes that match distinct hosts in parallel when a "
+        "chunk brings thousands of new ones (default: the CPUs, at most 4); dask: the size of "
+        "the local cluster to start (default: the CPUs)",
     )
     p.add_argument(
         "--scheduler",
@@ -521,6 +521,9 @@ def _cmd_screen(args: argparse.Namespace) -> int:
         return run_dask_cli(args)
     from .errors import InputError
     from .screen import Screener
+
+    if args.scheduler is not None:
+        raise InputError("--scheduler needs --engine dask")
 
     if _same_file(args.input, args.output):
         # The output replaces its path only at the end, but then the input is gone for good.
