@@ -157,6 +157,8 @@ def frames(draw: st.DrawFn) -> tuple[pd.DataFrame, str | None]:
 
 
 def _same(a: Any, b: Any) -> bool:
+    if a is b:  # also pd.NA, whose == is NA
+        return True
     if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
         return True
     return type(a) is type(b) and bool(a == b)
