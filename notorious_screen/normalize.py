@@ -574,12 +574,21 @@ def _parse_host(text: str, steps: list[str]) -> tuple[str, bool]:
         raise _HostError(ErrorCode.TOO_LONG, f"host longer than {MAX_HOST_LENGTH} code points")
     written = domain
     ascii_host = _domain_to_ascii(domain)
-    while _REFANG_RE.search(ascii_host):
+    for _ in range(8):
         # UTS #46 can spell a defang token the input did not: fullwidth "（dot）" maps to
-        # "(dot)", and punycode exposes "(dot)" from "(оdot)". Refang it too, for the same
-        # reason as above; each round only shortens the ASCII text, so this ends.
-        domain = _refang(ascii_host, steps)
+        # "(dot)", a dropped soft hyphen joins "{." and "}", punycode exposes "(dot)" from
+        # "(оdot)". Refang the mapped form (Unicode, else ASCII) too, for the same reason as
+        # above: neither host nor host_unicode may hold a token.
+        shown = _to_unicode(ascii_host)
+        if _REFANG_RE.search(shown):
+            domain = _refang(shown, steps)
+        elif _REFANG_RE.search(ascii_host):
+            domain = _refang(ascii_host, steps)
+        else:
+            break
         ascii_host = _domain_to_ascii(domain)
+    else:
+        raise _HostError(ErrorCode.INVALID_HOST, "defang tokens keep reappearing in the host")
     if len(ascii_host) > MAX_HOST_LENGTH:
         # Punycode can be four times the Unicode text: bound the form that is returned, or
         # the returned host would be too_long when normalized again.
