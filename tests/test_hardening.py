@@ -1216,3 +1216,24 @@ def test_name_length_bound_holds_for_the_folded_form() -> None:
         assert normalize_name(n.folded).folded == n.folded
     else:
         assert n.error is ErrorCode.TOO_LONG
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sa\u3002let{.\u00ad}q\u00e9obao.com",  # the fuzzer's input: "{." and "}" in two labels
+        "let(\u00addot)q\u00e9.com",
+        "shop(.)\u0430\u0440.com",
+    ],
+)
+def test_the_unicode_form_holds_no_defang_token_either(text: str) -> None:
+    """Fuzz finding: mapping removed a soft hyphen and left "{.}" across a label boundary in
+    host_unicode (the ASCII host had "{.xn--}"), so host_unicode normalized elsewhere."""
+    from notorious_screen.normalize import _REFANG_RE, normalize_host, normalize_url
+
+    u = normalize_url(text)
+    if u.host is None:
+        return
+    assert not _REFANG_RE.search(u.host) and not _REFANG_RE.search(u.host_unicode or "")
+    assert normalize_host(u.host).host == u.host
+    assert normalize_host(u.host_unicode).host == u.host
