@@ -126,3 +126,19 @@ def test_documented_polars_bridge(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert screened["url"].to_list() == expected["url"].tolist()
     assert screened["ns_market_id"].to_list() == expected["ns_market_id"].tolist()
     assert screened["ns_listed"].to_list() == expected["ns_listed"].tolist()
+
+
+@_PANDAS3
+def test_readme_spark_recipe_runs(spark: object) -> None:
+    readme = REPO / "README.md"
+    (recipe,) = re.findall(r"```python spark\n(.*?)```", readme.read_text(encoding="utf-8"), re.S)
+    # the README's recipe continues the guide's first block, which builds `spark` and `sellers`
+    namespace: dict[str, object] = {}
+    first = _blocks("spark")[0].replace('"sellers.csv"', repr(str(SELLERS)))
+    exec(compile(first, str(DOC), "exec"), namespace)
+    import textwrap
+
+    exec(compile(textwrap.dedent(recipe), str(readme), "exec"), namespace)
+    screened = _collect(namespace["screened"])
+    assert len(screened) == len(pd.read_csv(SELLERS, dtype=str, keep_default_na=False))
+    assert {"ns_score", "ns_tier", "ns_market"} <= set(screened[0])
