@@ -204,8 +204,9 @@ class Screener:
         found = self._eval_cache.get(signature)
         if found is None:
             found = self.pack.evaluate(record)
-            if len(self._eval_cache) < _CACHE_ROWS:
-                self._eval_cache[signature] = found
+            if len(self._eval_cache) >= _CACHE_ROWS:
+                self._eval_cache.clear()
+            self._eval_cache[signature] = found
         return found
 
     def _listing(self, market: Market, year: int, host: str | None) -> Listing | None:
@@ -389,8 +390,8 @@ class Screener:
                 computed = dict(zip(missing, self._parallel_rows(missing), strict=True))
                 for k, row in computed.items():
                     if len(self._row_cache) >= _CACHE_ROWS:
-                        break
-                    self._row_cache[k] = row
+                        self._row_cache.clear()
+                    self._row_cache[k] = self._intern(row)
                 return [computed[k] if k in computed else self._row(*k) for k in keys]
         return [self._row(*k) for k in keys]
 
@@ -460,12 +461,17 @@ class Screener:
             self._tag,
             result.listing_status,
         )
-        # Most distinct keys give one of a few dozen rows: share one tuple per distinct row.
-        if len(self._row_intern) < _CACHE_ROWS:
-            row = self._row_intern.setdefault(row, row)
-        if len(self._row_cache) < _CACHE_ROWS:
-            self._row_cache[cache_key] = row
+        row = self._intern(row)
+        if len(self._row_cache) >= _CACHE_ROWS:
+            self._row_cache.clear()
+        self._row_cache[cache_key] = row
         return row
+
+    def _intern(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
+        # Most distinct keys give one of a few dozen rows: keep one tuple per distinct row.
+        if len(self._row_intern) < _CACHE_ROWS:
+            return self._row_intern.setdefault(row, row)
+        return self._row_intern.get(row, row)
 
     def output_schema(self, names: list[str]) -> pa.Schema:
         """The schema of screened batches: the input's text columns, then the ns_* columns."""
@@ -536,7 +542,9 @@ class Screener:
             yield pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields))
 
 
-_CACHE_ROWS = 1 << 16
+# Bounded caches; when one fills up it starts afresh, so a long stream keeps caching the hosts
+# it sees now (about 80 MB at this size, rows themselves being shared tuples).
+_CACHE_ROWS = 1 << 18
 # Below this many new keys in a batch, worker processes cost more than they save.
 _PARALLEL_MIN = 4096
 _FORKED: Screener | None = None
