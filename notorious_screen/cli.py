@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from .errors import NotoriousScreenError
+from .errors import NotoriousScreenError, _printable
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -332,7 +332,7 @@ def _cmd_rules_test(args: argparse.Namespace) -> int:
         failed = [o for o in outcomes if not o.passed]
         for o in outcomes:
             if not o.passed or args.verbose:
-                print(o)
+                print(_printable(str(o)))
         print(
             f"{pack.source}: {len(outcomes) - len(failed)}/{len(outcomes)} examples passed "
             f"({screener.edition.label})"
@@ -346,7 +346,7 @@ def _cmd_rules_show(args: argparse.Namespace) -> int:
     from .rules import load_rule_pack
 
     pack = load_rule_pack(args.pack)
-    print(f"name:        {pack.name}")
+    print(f"name:        {_printable(pack.name)}")
     print(f"source:      {pack.source}")
     if pack.extends:
         print(f"extends:     {' <- '.join(reversed(pack.extends))}")
@@ -361,13 +361,13 @@ def _cmd_rules_show(args: argparse.Namespace) -> int:
         ("watch lists", ", ".join(b.watch_lists)),
     ):
         if value:
-            print(f"{label + ':':<13}{value}")
+            print(f"{label + ':':<13}{_printable(value)}")
     print(f"fields used: {', '.join(sorted(pack.fields_used))}")
     print("rules:")
     width = max((len(r.id) for r in pack.rules), default=0)
     for r in pack.rules:
         points = "clear" if r.clear else f"{r.score:+d}"
-        print(f"  {r.id:<{width}}  {points:>5}  {r.description}")
+        print(f"  {r.id:<{width}}  {points:>5}  {_printable(r.description)}")
     return EXIT_OK
 
 
@@ -635,7 +635,8 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     from .screen import Screener
 
     screener = Screener(year=args.year, list=args.list, rules=args.rules)
-    print(screener.explain(args.url, name=args.name))
+    # The pack's messages are its author's text: no terminal escapes reach the screen.
+    print(_printable(screener.explain(args.url, name=args.name)))
     return EXIT_OK
 
 
