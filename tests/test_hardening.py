@@ -1237,3 +1237,22 @@ def test_the_unicode_form_holds_no_defang_token_either(text: str) -> None:
     assert not _REFANG_RE.search(u.host) and not _REFANG_RE.search(u.host_unicode or "")
     assert normalize_host(u.host).host == u.host
     assert normalize_host(u.host_unicode).host == u.host
+
+
+def test_rules_show_and_explain_print_no_terminal_escapes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A pack's descriptions and reason messages are its author's text: shown escaped."""
+    pack = tmp_path / "esc.yaml"
+    pack.write_text(
+        'version: 1\nname: t\ndescription: "evil \\e]0;pwned\\a"\ntiers: {high: 1}\nrules:\n'
+        '  - id: r\n    description: "\\e[2J clear"\n    score: 1\n    when: {listed: true}\n'
+        '    message: "listed \\e[8mhidden\\e[0m \\u202egnp.exe"\n'
+    )
+    assert main(["rules", "show", str(pack)]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "r     +1  \\x1b[2J clear" in out
+    assert main(["explain", TAOBAO, "--rules", str(pack)]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\u202e" not in out
+    assert "r: listed \\x1b[8mhidden\\x1b[0m \\u202egnp.exe" in out
