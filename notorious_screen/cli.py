@@ -593,21 +593,10 @@ def _write_screened(
     import pyarrow.compute as pc
 
     from ._files import TableWriter, atomic_output
-    from .errors import InputError
-    from .screen import OUTPUT_COLUMNS, Summary
+    from .screen import Summary, check_columns
 
     where = "<stdin>" if args.input == "-" else args.input
-    for col in (args.url_column, args.name_column):
-        if col is None:
-            continue
-        if col not in names:
-            have = ", ".join(repr(n) for n in names) or "none"
-            raise InputError(f"{where}: column {col!r} not found; the input has columns: {have}")
-        if names.count(col) > 1:
-            raise InputError(f"{where}: column {col!r} appears {names.count(col)} times")
-    clash = [c for c in OUTPUT_COLUMNS if c in names]
-    if clash:
-        raise InputError(f"{where}: input already has output column(s) {', '.join(clash)}")
+    check_columns(names, url_column=args.url_column, name_column=args.name_column, where=where)
 
     summary = Summary()
     screened = screener.iter_batches(

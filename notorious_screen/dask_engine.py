@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TextIO, cast
 
 from .errors import InputError
-from .screen import OUTPUT_COLUMNS, Screener, Summary, default_screener
+from .screen import OUTPUT_COLUMNS, Screener, Summary, check_columns, default_screener
 
 if TYPE_CHECKING:
     import argparse
@@ -688,17 +688,7 @@ def screen_files(
         return _plan_csv(paths, in_fmt, encoding, encoding_errors, size)
 
     names, parts = plan(None)  # headers only: check the columns before starting anything
-    for col in (url_column, name_column):
-        if col is None:
-            continue
-        if col not in names:
-            have = ", ".join(repr(n) for n in names) or "none"
-            raise InputError(f"{paths[0]}: column {col!r} not found; the input has columns: {have}")
-        if names.count(col) > 1:
-            raise InputError(f"{paths[0]}: column {col!r} appears {names.count(col)} times")
-    clash = [c for c in OUTPUT_COLUMNS if c in names]
-    if clash:
-        raise InputError(f"{paths[0]}: input already has output column(s) {', '.join(clash)}")
+    check_columns(names, url_column=url_column, name_column=name_column, where=paths[0])
     job_options = {
         "out_fmt": out_fmt,
         "url_column": url_column,

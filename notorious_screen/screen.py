@@ -291,14 +291,12 @@ class Screener:
 
         if not isinstance(df, pd.DataFrame):
             df = _from_other_frame(df)
-        _require_columns(list(map(str, df.columns)), url_column, name_column)
+        check_columns(list(map(str, df.columns)), url_column=url_column, name_column=name_column)
         urls = _to_arrow_strings(df[url_column])
         names = _to_arrow_strings(df[name_column]) if name_column is not None else None
         columns = self.screen_arrays(urls, names)
         out: pd.DataFrame = df.copy(deep=False)
         for col in OUTPUT_COLUMNS:
-            if col in out.columns:
-                raise InputError(f"input already has a column named {col!r}")
             # A NumPy array carries no index, so the values land on the frame's rows by
             # position whatever its index; text columns are object dtype with None for missing
             # on every pandas version.
@@ -701,13 +699,24 @@ def _usv(text: str | None) -> str | None:
 _SURROGATES = re.compile("[\ud800-\udfff]")
 
 
-def _require_columns(columns: list[str], url_column: str, name_column: str | None) -> None:
+def check_columns(
+    columns: list[str], *, url_column: str, name_column: str | None, where: str | None = None
+) -> None:
+    """Raise :class:`InputError` unless the input can be screened: the URL and name columns
+    exist once each and no column already has an output name. One check for every entry point.
+    """
+    prefix = f"{where}: " if where else ""
     for col in (url_column, name_column):
-        if col is not None and col not in columns:
+        if col is None:
+            continue
+        if col not in columns:
             have = ", ".join(repr(c) for c in columns) or "none"
-            raise InputError(f"column {col!r} not found; the input has columns: {have}")
-        if col is not None and columns.count(col) > 1:
-            raise InputError(f"column {col!r} appears {columns.count(col)} times")
+            raise InputError(f"{prefix}column {col!r} not found; the input has columns: {have}")
+        if columns.count(col) > 1:
+            raise InputError(f"{prefix}column {col!r} appears {columns.count(col)} times")
+    clash = [c for c in OUTPUT_COLUMNS if c in columns]
+    if clash:
+        raise InputError(f"{prefix}input already has output column(s) {', '.join(clash)}")
 
 
 def _from_other_frame(df: Any) -> pd.DataFrame:
