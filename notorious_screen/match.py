@@ -504,23 +504,10 @@ class Matcher:
         why = "no input" if error is ErrorCode.EMPTY else (
             f"unusable input ({error.value})" if error else "no listed market recognised"
         )  # fmt: skip
-        return Match(
-            input=url_input,
-            name_input=name_input,
-            host=norm.host if norm else None,
-            host_unicode=norm.host_unicode if norm else None,
-            registrable_domain=norm.registrable_domain if norm else None,
-            path=norm.path if norm else "",
-            market=None,
-            owner=None,
-            kind=MatchKind.NONE,
-            variant=None,
-            imitates=None,
-            similarity=0.0,
-            explanation=why,
+        return self._build(
+            norm, url_input, name_input, None, None, MatchKind.NONE, None, None, 0.0, why,
             error=error,
-            url=norm,
-        )
+        )  # fmt: skip
 
     # ---- steps -------------------------------------------------------------------------
     def _owner_of(self, market: Market | None, owner_id: str | None) -> Owner | None:
@@ -646,6 +633,8 @@ class Matcher:
         imitates: str | None,
         similarity: float,
         explanation: str,
+        *,
+        error: ErrorCode | None = None,
     ) -> Match:
         return Match(
             input=url_input,
@@ -661,7 +650,7 @@ class Matcher:
             imitates=imitates,
             similarity=float(similarity),
             explanation=explanation,
-            error=None,
+            error=error,
             url=norm,
         )
 
