@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
+from ._bulk import first_byte_in, mask
 from .errors import InputError
 
 __all__ = [
@@ -54,6 +55,7 @@ BLOCK_BYTES = 16 * 1024 * 1024
 #: buffers, so this sets the reader's memory; rows longer than a block are still read whole.
 READ_BLOCK_BYTES = 4 * 1024 * 1024
 _FORMULA_START = r"^[=+\-@\t\r]"
+_FORMULA_CHARS = b"=+-@\t\r"
 
 
 def format_for(path: str | None, explicit: str | None, *, default: str = "csv") -> str:
@@ -426,8 +428,9 @@ def _read_csv(
         raise InputError(f"{where}: {_csv_message(str(exc), bad_rows, 0, codec)}") from None
 
     def gen() -> Iterator[pa.RecordBatch]:
-        rows = 0
+        rows = held = 0
         last: pa.RecordBatch | None = None
+        pending: list[pa.RecordBatch] = []
         while True:
             try:
                 batch = reader.read_next_batch()
@@ -436,18 +439,34 @@ def _read_csv(
                 break
             except pa.ArrowInvalid as exc:
                 raise InputError(
-                    f"{where}: {_csv_message(str(exc), bad_rows, rows, codec)}"
+                    f"{where}: {_csv_message(str(exc), bad_rows, rows + held, codec)}"
                 ) from None
-            for start in range(0, batch.num_rows, chunksize):
-                piece = batch.slice(start, chunksize)
-                rows += piece.num_rows
-                yield piece
             if batch.num_rows:
                 last = batch
+            # The reader's blocks hold a few ten thousand rows; screening cost per batch
+            # partly follows distinct values per batch, so gather blocks up to chunksize.
+            pending.append(batch)
+            held += batch.num_rows
+            while held >= chunksize:
+                whole = _concat(pending)
+                piece, rest = whole.slice(0, chunksize), whole.slice(chunksize)
+                pending, held = ([rest] if rest.num_rows else []), rest.num_rows
+                rows += piece.num_rows
+                yield piece
             if progress is not None:
                 progress(counting.consumed, size)
+        if held:
+            rows += held
+            yield _concat(pending)
 
     return names, gen()
+
+
+def _concat(batches: list[pa.RecordBatch]) -> pa.RecordBatch:
+    if len(batches) == 1:
+        return batches[0]
+    batch: pa.RecordBatch = pa.Table.from_batches(batches).combine_chunks().to_batches()[0]
+    return batch
 
 
 def _check_closed_quotes(last: pa.RecordBatch | None, tail: bytes, where: str) -> None:
@@ -689,9 +708,11 @@ def neutralize_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
     arrays = []
     for col in batch.columns:
         if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-            risky = pc.fill_null(pc.match_substring_regex(col, _FORMULA_START), False)
-            if pc.any(risky).as_py():
-                col = pc.if_else(risky, pc.binary_join_element_wise("'", col, ""), col)
+            risky = first_byte_in(col, _FORMULA_CHARS)
+            if risky.any():
+                where = mask(risky)
+                fixed = pc.binary_join_element_wise("'", col.filter(where), "")
+                col = pc.replace_with_mask(col, where, fixed)
         arrays.append(col)
     return pa.RecordBatch.from_arrays(arrays, schema=batch.schema)
 

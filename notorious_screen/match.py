@@ -458,6 +458,14 @@ class Matcher:
         """The lookalike detector over every market and owner host."""
         return self._detector
 
+    def host_tables(self) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+        """Copies of the host tables behind the exact, subdomain, alias and owner steps.
+
+        Primary market hosts, alias hosts (market ids) and corporate hosts (owner ids), all
+        ASCII: the Screener resolves whole batches of hosts against them in Arrow.
+        """
+        return dict(self._primary), dict(self._alias), dict(self._owner_hosts)
+
     # ---- public ------------------------------------------------------------------------
     def match(self, url: object = None, *, name: object = None) -> Match:
         """Match one URL (or bare host) and/or one name. Never raises on bad input.

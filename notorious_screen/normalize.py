@@ -959,6 +959,17 @@ def _normalize_host_str(raw: str) -> NormalizedURL:
     return _finish(raw, None, host_text, port, "", steps)
 
 
+def _ldh_host(host: str) -> NormalizedURL:
+    """`normalize_host` for a host the caller has already checked to be lowercase dotted
+    letter-digit-hyphen labels, the last starting with a letter, no ``xn--`` label: such a host
+    is its own WHATWG parse, so only the PSL split is left (the Screener's bulk path)."""
+    try:
+        psl = _psl_split(host)
+    except Exception:  # same fallback as _host_info_uncached
+        return normalize_host(host)
+    return _success(host, None, _HostInfo(None, host, host, psl, False, ()), "", [])
+
+
 _normalize_host_cached = functools.lru_cache(maxsize=_PUBLIC_HOST_CACHE_SIZE)(_normalize_host_str)
 
 

@@ -24,10 +24,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ._bulk import HostResolver, bools, column, fast_hosts, indices, mask
 from .errors import InputError
 from .markets import Edition, Listing, Market, MarketData, Owner, load_markets
 from .match import Match, Matcher, MatchKind, VariantDetector
-from .normalize import MAX_URL_LENGTH, PSL_VERSION, ErrorCode, _coerce, normalize_host
+from .normalize import PSL_VERSION, ErrorCode, _coerce, _ldh_host
 from .rules import Evaluation, Reason, RulePack, load_rule_pack
 
 if TYPE_CHECKING:
@@ -59,19 +60,12 @@ OUTPUT_COLUMNS: tuple[str, ...] = (
     "ns_edition",
 )
 
-# The clean-URL fast path: http(s) or no scheme, an ASCII host of dotted LDH labels whose last
-# label starts with a letter (so never an IPv4 number, WHATWG's "ends in a number" rule), no
-# userinfo, no port, nothing before or after but a path. Everything else takes the full parser.
-_FAST_URL = (
-    r"^(?:[hH][tT][tT][pP][sS]?://)?"
-    r"(?P<host>[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
-    r"\.[A-Za-z][A-Za-z0-9-]*)"
-    r"(?:[/?#][^\s\\]*)?$"
-)
 # Fields whose value depends on the whole URL rather than the host: a pack that reads them
 # is evaluated per distinct URL instead of per distinct host.
 _URL_FIELDS = frozenset({"url", "path", "query"})
+# Fields that differ between two hosts resolved the same way: a pack that reads none of them
+# (and has no brand hosts) gives every storefront of a market the same row.
+_HOST_FIELDS = _URL_FIELDS | {"host", "host_unicode", "registrable_domain"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +130,21 @@ class Screener:
             m.owner for m in self.data.markets_in(self.edition) if m.owner is not None
         }
         self._per_url = bool(self.pack.fields_used & _URL_FIELDS) or self.pack.brand.has_url_rules
+        brand = self.pack.brand
+        self._host_free = not (
+            self.pack.fields_used & _HOST_FIELDS
+            or brand.own_domains
+            or brand.authorized_hosts
+            or brand.has_url_rules
+        )
+        self._reads_name = "name" in self.pack.fields_used
+        # Markets whose listing covers only some hosts ("Amazon's foreign domains"): for them
+        # the host decides whether a row is listed.
+        self._scoped = frozenset(
+            m.id for m in self.data.markets.values() if any(item.scope for item in m.listings)
+        )
+        self._resolver = HostResolver(self.matcher, self.data) if self._host_free else None
+        self._match_rows: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         self._row_cache: dict[tuple[str, str | None], tuple[Any, ...]] = {}
         self._pool: Any = None
         self._row_intern: dict[tuple[Any, ...], tuple[Any, ...]] = {}
@@ -315,31 +324,27 @@ class Screener:
             if len(names) != n:
                 raise InputError("url and name arrays differ in length")
 
-        # 1. A key string per row: the host for clean URLs ("h" + host), the raw text for the
-        #    rest ("u" + text); each distinct key is matched once.
-        if self._per_url:
-            url_keys = pc.binary_join_element_wise("u", pc.fill_null(urls, ""), "")
-            url_keys = pc.if_else(pc.is_null(urls), pa.scalar("n", pa.string()), url_keys)
-        else:
-            extracted = pc.extract_regex(urls, _FAST_URL)
-            host = pc.utf8_lower(pc.struct_field(extracted, [0]))
-            fast = pc.and_(pc.is_valid(extracted), pc.invert(pc.match_substring(host, "xn--")))
-            # Past MAX_URL_LENGTH the normalizer calls a URL too_long, however clean its host.
-            fast = pc.and_(fast, pc.less_equal(pc.utf8_length(urls), MAX_URL_LENGTH))
-            fast = pc.fill_null(fast, False)
-            url_keys = pc.if_else(
-                fast,
-                pc.binary_join_element_wise("h", host, ""),
-                pc.binary_join_element_wise("u", pc.fill_null(urls, ""), ""),
-            )
-            url_keys = pc.if_else(pc.is_null(urls), pa.scalar("n", pa.string()), url_keys)
-        url_enc = _encode(url_keys)
-        url_distinct: list[str] = url_enc.dictionary.to_pylist()
-        rows = self._rows([(key, None) for key in url_distinct])
-        u_idx = _indices(url_enc)
-        if names is None:
-            final = u_idx
-        else:
+        # 1. A key per row: the host of a clean URL ("h" + host), the raw text of any other
+        #    value ("u" + text), or "n" for a missing one; each distinct key is screened once.
+        hosts = pa.nulls(n, pa.string()) if self._per_url else fast_hosts(urls)
+        host_enc = _encode(hosts)
+        u_idx = _indices(host_enc)
+        host_distinct: list[str] = host_enc.dictionary.to_pylist()
+        other = u_idx < 0
+        if urls.null_count:
+            missing = bools(urls.is_null())
+            other &= ~missing
+        raw_enc = _encode(urls.filter(mask(other)))
+        raw_distinct: list[str] = raw_enc.dictionary.to_pylist()
+        u_idx[other] = len(host_distinct) + _indices(raw_enc)
+        url_distinct = ["h" + h for h in host_distinct] + ["u" + u for u in raw_distinct]
+        if urls.null_count:
+            u_idx[missing] = len(url_distinct)
+            url_distinct.append("n")
+        table = _RowTable()
+        key_ids = self._key_ids(host_enc.dictionary, url_distinct, table)
+        final = key_ids[u_idx]
+        if names is not None:
             # 2. Names. The URL decides whenever it is recognised, so a row needs its own
             #    (URL, name) screening only where the URL is unrecognised and the name matches
             #    something, or the URL is unusable (the name then decides the error), or the
@@ -348,37 +353,61 @@ class Screener:
             name_distinct: list[str] = name_enc.dictionary.to_pylist()
             n_idx = _indices(name_enc)
             has_name = n_idx >= 0
-            if "name" in self.pack.fields_used:
+            if self._reads_name:
                 need = has_name
             else:
-                settled = np.array([r[_MATCH_AT] != "none" for r in rows], dtype=bool)
-                unusable = np.array([r[_ERROR_AT] is not None for r in rows], dtype=bool)
+                settled = np.array([r[_MATCH_AT] != "none" for r in table.rows], dtype=bool)
+                unusable = np.array([r[_ERROR_AT] is not None for r in table.rows], dtype=bool)
                 hits = np.array([self._name_matches(v) for v in name_distinct] + [False])
-                need = has_name & ~settled[u_idx] & (hits[n_idx] | unusable[u_idx])
-            final = u_idx.astype(np.int64)
+                need = has_name & ~settled[final] & (hits[n_idx] | unusable[final])
             if need.any():
                 width = len(name_distinct) + 1
                 pair = u_idx[need].astype(np.int64) * width + n_idx[need]
                 distinct_pairs, inverse = np.unique(pair, return_inverse=True)
-                base = len(rows)
-                rows.extend(
-                    self._rows(
-                        [
-                            (url_distinct[int(p // width)], name_distinct[int(p % width)])
-                            for p in distinct_pairs
-                        ]
-                    )
+                pair_rows = self._rows(
+                    [
+                        (url_distinct[int(p // width)], name_distinct[int(p % width)])
+                        for p in distinct_pairs
+                    ]
                 )
-                final[need] = base + inverse.reshape(-1)
-        columns = list(zip(*rows, strict=True)) if rows else [()] * len(_ROW_COLUMNS)
+                pair_ids = np.array([table.add(r) for r in pair_rows], dtype=np.int64)
+                final[need] = pair_ids[inverse.reshape(-1)]
 
-        # 3. Back to rows.
-        take = pa.array(final)
-        out: dict[str, pa.Array] = {}
-        for col, values in zip(_ROW_COLUMNS, columns, strict=True):
-            arr = pa.array(list(values), type=_ARROW_TYPES[col])
-            out[col] = arr.take(take) if n else pa.array([], type=_ARROW_TYPES[col])
-        return out
+        # 3. Back to rows: one small array per column (a value per distinct row), then take.
+        columns = list(zip(*table.rows, strict=True)) if table.rows else [()] * len(_ROW_COLUMNS)
+        take = pa.Array.from_buffers(pa.int64(), n, [None, pa.py_buffer(final)])
+        return {
+            col: column(values, _ARROW_TYPES[col]).take(take)
+            for col, values in zip(_ROW_COLUMNS, columns, strict=True)
+        }
+
+    def _key_ids(
+        self, hosts: pa.Array, distinct: list[str], table: _RowTable
+    ) -> np.ndarray[Any, np.dtype[np.int64]]:
+        """The table row of each distinct URL key.
+
+        With a host-free pack, hosts under a market's or owner's host are resolved in bulk
+        (see `HostResolver`) and each group is screened once, through one of its hosts; the
+        other keys are screened one by one.
+        """
+        ids = np.full(len(distinct), -1, dtype=np.int64)
+        if self._resolver is not None and len(hosts):
+            # the first len(hosts) keys are the "h" keys of these hosts, in order
+            groups = np.full(len(distinct), -1, dtype=np.int64)
+            groups[: len(hosts)] = self._resolver.groups(hosts)
+            found, first = np.unique(groups, return_index=True)
+            lookup = np.full(int(found[-1]) + 2 if len(found) else 1, -1, dtype=np.int64)
+            for group, i in zip(found.tolist(), first.tolist(), strict=True):
+                if group >= 0:
+                    lookup[group] = table.add(self._row(distinct[i], None))
+            ids = lookup[groups]  # groups of -1 read the last slot, which stays -1
+            pending = np.flatnonzero(ids < 0).tolist()
+        else:
+            pending = list(range(len(distinct)))
+        if pending:
+            rows = self._rows([(distinct[i], None) for i in pending])
+            ids[pending] = [table.add(r) for r in rows]
+        return ids
 
     def _rows(self, keys: list[tuple[str, str | None]]) -> list[tuple[Any, ...]]:
         """Rows for distinct keys; new keys go to worker processes when there are many."""
@@ -440,8 +469,27 @@ class Screener:
         if row is not None:
             return row
         kind, text = key[:1], key[1:]
-        url: object = None if kind == "n" else normalize_host(text) if kind == "h" else text
+        url: object = None if kind == "n" else _ldh_host(text) if kind == "h" else text
         match = self.matcher.match(url, name=name)
+        signature = None
+        if self._host_free:
+            # Thousands of unrelated shops give the same "no match" row: build it once.
+            market = match.market
+            signature = (
+                market.id if market else None,
+                match.owner.id if match.owner else None,
+                match.kind,
+                match.variant,
+                match.imitates,
+                match.similarity,
+                match.error,
+                match.host if market is not None and market.id in self._scoped else None,
+                name if self._reads_name else None,
+            )
+            row = self._match_rows.get(signature)
+            if row is not None:
+                self._remember(cache_key, row)
+                return row
         result = self._result(match, text if self._per_url else None, name)
         row = (
             result.market.name if result.market else None,
@@ -460,10 +508,17 @@ class Screener:
             result.listing_status,
         )
         row = self._intern(row)
+        if signature is not None:
+            if len(self._match_rows) >= _CACHE_ROWS:
+                self._match_rows.clear()
+            self._match_rows[signature] = row
+        self._remember(cache_key, row)
+        return row
+
+    def _remember(self, key: tuple[str, str | None], row: tuple[Any, ...]) -> None:
         if len(self._row_cache) >= _CACHE_ROWS:
             self._row_cache.clear()
-        self._row_cache[cache_key] = row
-        return row
+        self._row_cache[key] = row
 
     def _intern(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
         # Most distinct keys give one of a few dozen rows: keep one tuple per distinct row.
@@ -558,6 +613,21 @@ def _worker_rows(keys: list[tuple[str, str | None]]) -> list[tuple[Any, ...]]:
     return [_FORKED._row(*k) for k in keys]
 
 
+class _RowTable:
+    """The distinct output rows of one batch, each with its position."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[Any, ...]] = []
+        self._index: dict[tuple[Any, ...], int] = {}
+
+    def add(self, row: tuple[Any, ...]) -> int:
+        at = self._index.get(row)
+        if at is None:
+            at = self._index[row] = len(self.rows)
+            self.rows.append(row)
+        return at
+
+
 _MATCH_AT = OUTPUT_COLUMNS.index("ns_match")
 _ERROR_AT = OUTPUT_COLUMNS.index("ns_error")
 # The per-key row: the output columns, then internal ones the summary reads.
@@ -632,7 +702,7 @@ class Summary:
 
 def _indices(encoded: pa.DictionaryArray) -> np.ndarray[Any, np.dtype[np.int64]]:
     """Dictionary indices as NumPy, -1 where the value was null."""
-    return np.asarray(pc.fill_null(encoded.indices.cast(pa.int64()), -1).to_numpy())
+    return indices(encoded.indices)
 
 
 def _encode(values: pa.Array) -> pa.DictionaryArray:

@@ -1,0 +1,239 @@
+"""Host work on whole Arrow arrays, for the batch engine.
+
+Per-row Python costs microseconds; a million rows need the common cases done in bulk. Two
+things are: taking the host out of clean URLs (``https://shop1.taobao.com/item``), and
+resolving hosts that sit under a known market or owner host. Everything else (dirty input,
+unknown hosts) is left to the per-value normalizer and matcher, so these shortcuts may only
+ever decide cases whose answer they provably share with the full path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .markets import MarketData
+from .match import Matcher
+from .normalize import MAX_URL_LENGTH
+
+__all__ = ["HostResolver", "bools", "column", "fast_hosts", "first_byte_in", "indices", "mask"]
+
+_LOWER = np.arange(256, dtype=np.uint8)
+_LOWER[ord("A") : ord("Z") + 1] += 32
+_HTTPS = np.frombuffer(b"https://", dtype=np.uint8)
+_HTTP = np.frombuffer(b"http://", dtype=np.uint8)
+# A host the WHATWG parser returns unchanged (lowercased): dotted letter-digit-hyphen labels,
+# no label starting or ending with a hyphen, the last starting with a letter (so never an
+# IPv4 number: the "ends in a number" rule).
+_LDH_HOST = (
+    r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z][a-z0-9-]*$"
+)
+
+Ints = np.ndarray[Any, np.dtype[np.int64]]
+
+
+def fast_hosts(urls: pa.Array) -> pa.Array:
+    """The lowercase host of each clean URL, null for every other value.
+
+    Clean means: ``http://``, ``https://`` (any case) or no scheme, then an LDH host (see
+    ``_LDH_HOST``) without ``xn--``, then the end or ``/``, ``?`` or ``#``; at most
+    ``MAX_URL_LENGTH`` characters. For those the host is its own WHATWG parse, which a property
+    test checks against ``normalize_url``; the rest go through the full normalizer.
+    """
+    n = len(urls)
+    buffers = urls.buffers()
+    if n == 0 or urls.null_count == n or buffers[2] is None:
+        return pa.nulls(n, pa.string())
+    offsets = np.frombuffer(buffers[1], dtype=np.int32)[urls.offset : urls.offset + n + 1]
+    data = np.frombuffer(buffers[2], dtype=np.uint8)
+    if len(data) == 0:  # only empty strings
+        return pa.nulls(n, pa.string())
+    start, stop = offsets[:-1], offsets[1:]
+    size = stop - start
+    # The scheme: the first eight bytes, lowercased, against "https://" and "http://".
+    at = np.minimum(start[:, None] + np.arange(8, dtype=np.int32), len(data) - 1)
+    head = _LOWER[data[at]]
+    https = (head == _HTTPS).all(axis=1) & (size >= 8)
+    http = (head[:, :7] == _HTTP).all(axis=1) & (size >= 7)
+    hstart = start + np.where(https, 8, np.where(http, 7, 0)).astype(np.int32)
+    # The host ends at the first "/", "?" or "#" after it, or at the end of the value.
+    cut = np.flatnonzero((data == ord("/")) | (data == ord("?")) | (data == ord("#")))
+    cut = np.append(cut.astype(np.int32), np.int32(len(data)))
+    hend = np.minimum(cut[np.searchsorted(cut, hstart)], stop)
+    hlen = np.maximum(hend - hstart, 0)
+    host_offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(hlen, out=host_offsets[1:])
+    index = np.arange(host_offsets[-1], dtype=np.int32)
+    index += np.repeat(hstart - host_offsets[:-1], hlen)
+    host_data = _LOWER[data[index]]
+    offsets_buf, data_buf = pa.py_buffer(host_offsets), pa.py_buffer(host_data)
+    hosts = pa.Array.from_buffers(pa.string(), n, [None, offsets_buf, data_buf])
+    ok = bools(pc.match_substring_regex(hosts, _LDH_HOST))
+    ok &= ~bools(pc.match_substring(hosts, "xn--"))
+    if urls.null_count:
+        ok &= bools(urls.is_valid())
+    long = size > MAX_URL_LENGTH  # bytes; the limit counts characters, as len() does
+    if long.any():
+        chars = pc.utf8_length(urls.filter(mask(long))).to_numpy(zero_copy_only=False)
+        ok[long] &= chars <= MAX_URL_LENGTH
+    validity = pa.py_buffer(np.packbits(ok, bitorder="little"))
+    return pa.Array.from_buffers(pa.string(), n, [validity, offsets_buf, data_buf])
+
+
+class HostResolver:
+    """The matcher's host steps (exact, subdomain, alias, owner) for a whole array of hosts.
+
+    Most hosts in a crawl are storefronts under a listed market's host
+    (``shop123.taobao.com``). Resolving them in Arrow sorts them into groups of the same
+    market or owner and the same match kind without a Python call per host; the Screener then
+    screens one host per group. It mirrors ``Matcher._resolve_host``: a ``www.`` host whose
+    rest is a primary host is that host exactly; otherwise the longest label-aligned suffix in
+    the tables wins, primary before alias before owner.
+    """
+
+    def __init__(self, matcher: Matcher, data: MarketData) -> None:
+        primary, alias, owner = matcher.host_tables()
+        table: dict[str, tuple[str, bool]] = {}
+        for mapping, is_primary in ((primary, True), (alias, False)):
+            for host, ident in mapping.items():
+                table.setdefault(host, (ident, is_primary))
+        for host in owner:
+            table.setdefault(host, ("", False))
+        # A listing scope more specific than every table host above it would split a group
+        # into covered and uncovered hosts: such a market's hosts are left to the matcher.
+        unsafe = {
+            m.id
+            for m in data.markets.values()
+            for item in m.listings
+            for scope in item.scope
+            if scope.lower() not in table
+        }
+        names = list(table)
+        self._n_primary = len(primary)
+        primary_names = sorted(primary)
+        self._primary = column(primary_names, pa.string())
+        self._primary_ok = np.array([primary[h] not in unsafe for h in primary_names], dtype=bool)
+        self._hosts = column(names, pa.string())
+        self._is_primary = np.array([table[h][1] for h in names], dtype=bool)
+        self._ok = np.array([table[h][0] not in unsafe for h in names], dtype=bool)
+        deepest = max((h.count(".") + 1 for h in names), default=0)
+        # Reversed hosts make "the last d labels" an anchored prefix, cheap for RE2.
+        self._reversed = column([h[::-1] for h in names], pa.string())
+        self._suffixes = [
+            (d, rf"^(?P<s>[^.]+(?:\.[^.]+){{{d - 1}}})(?:\.|$)") for d in range(deepest, 0, -1)
+        ]
+
+    def groups(self, hosts: pa.Array) -> Ints:
+        """A group number per host; -1 where unresolved or null. One group, one row."""
+        n = len(hosts)
+        groups = np.full(n, -1, dtype=np.int64)
+        if n == 0:
+            return groups
+        stripped = pc.replace_substring_regex(hosts, r"^www\.", "")
+        exact = _positions(pc.index_in(stripped, value_set=self._primary))
+        reversed_hosts = pc.utf8_reverse(hosts)
+        labels = _positions(pc.count_substring(hosts, ".")) + 1
+        best = np.full(n, -1, dtype=np.int64)
+        whole = np.zeros(n, dtype=bool)
+        for depth, pattern in self._suffixes:  # the longest suffix first
+            suffix = pc.struct_field(pc.extract_regex(reversed_hosts, pattern), [0])
+            found = _positions(pc.index_in(suffix, value_set=self._reversed))
+            new = (best < 0) & (found >= 0)
+            best[new] = found[new]
+            whole[new] = labels[new] == depth
+        resolved = best >= 0
+        entry = np.maximum(best, 0)
+        kind = (whole & self._is_primary[entry]).astype(np.int64)
+        groups[resolved] = self._n_primary + 2 * best[resolved] + kind[resolved]
+        groups[resolved & ~self._ok[entry]] = -1
+        at_www = exact >= 0
+        groups[at_www] = np.where(self._primary_ok[exact[at_www]], exact[at_www], -1)
+        return groups
+
+
+def _positions(found: pa.Array) -> Ints:
+    return indices(found)
+
+
+# Arrays built from buffers: ``pa.array`` imports pandas on first use (0.2 s of a CLI run that
+# never needs pandas), whatever it is given.
+
+
+def bools(values: pa.Array) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """A boolean Arrow array as NumPy, null as False (``to_numpy`` would import pandas)."""
+    n, offset = len(values), values.offset
+    data, validity = values.buffers()[1], values.buffers()[0]
+    if n == 0 or data is None:
+        return np.zeros(n, dtype=bool)
+    bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8), bitorder="little")
+    out = bits[offset : offset + n].astype(bool)
+    if validity is not None and values.null_count:
+        valid = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), bitorder="little")
+        out &= valid[offset : offset + n].astype(bool)
+    return out
+
+
+def indices(values: pa.Array) -> Ints:
+    """An integer Arrow array as a new NumPy int64 array, null as -1."""
+    n = len(values)
+    data = values.buffers()[1]
+    if n == 0 or data is None:
+        return np.full(n, -1, dtype=np.int64)
+    raw = np.frombuffer(data, dtype=values.type.to_pandas_dtype())
+    out = raw[values.offset : values.offset + n].astype(np.int64)
+    if values.null_count:
+        out[~bools(values.is_valid())] = -1
+    return out
+
+
+def first_byte_in(values: pa.Array, chars: bytes) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """Which strings start with one of the ASCII ``chars`` (null and empty ones do not)."""
+    n = len(values)
+    offsets_buf, data_buf = values.buffers()[1], values.buffers()[2]
+    if n == 0 or data_buf is None or data_buf.size == 0:
+        return np.zeros(n, dtype=bool)
+    dtype = np.int64 if pa.types.is_large_string(values.type) else np.int32
+    offsets = np.frombuffer(offsets_buf, dtype=dtype)[values.offset : values.offset + n + 1]
+    data = np.frombuffer(data_buf, dtype=np.uint8)
+    start = offsets[:-1]
+    table = np.zeros(256, dtype=bool)
+    table[list(chars)] = True
+    out = table[data[np.minimum(start, len(data) - 1)]] & (offsets[1:] > start)
+    if values.null_count:
+        out &= bools(values.is_valid())
+    return out
+
+
+def mask(values: np.ndarray[Any, np.dtype[np.bool_]]) -> pa.Array:
+    """A boolean Arrow array (no nulls) from a NumPy boolean array."""
+    bits = np.packbits(np.asarray(values, dtype=bool), bitorder="little")
+    return pa.Array.from_buffers(pa.bool_(), len(values), [None, pa.py_buffer(bits)])
+
+
+def column(values: Sequence[Any], type: pa.DataType) -> pa.Array:
+    """An Arrow array of ``type`` (string, bool, int64 or float64) from Python values."""
+    n = len(values)
+    present = np.fromiter((v is not None for v in values), dtype=bool, count=n)
+    validity = None if present.all() else pa.py_buffer(np.packbits(present, bitorder="little"))
+    if type == pa.string():
+        encoded = [v.encode() if v is not None else b"" for v in values]
+        offsets = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=n), out=offsets[1:])
+        if offsets[-1] > np.iinfo(np.int32).max:
+            raise ValueError("more than 2 GiB of text in one column")
+        data = pa.py_buffer(b"".join(encoded))
+        buffers = [validity, pa.py_buffer(offsets.astype(np.int32)), data]
+    elif type == pa.bool_():
+        filled = np.fromiter((bool(v) for v in values), dtype=bool, count=n)
+        buffers = [validity, pa.py_buffer(np.packbits(filled, bitorder="little"))]
+    elif type in (pa.int64(), pa.float64()):
+        dtype = np.int64 if type == pa.int64() else np.float64
+        filled = np.fromiter((0 if v is None else v for v in values), dtype=dtype, count=n)
+        buffers = [validity, pa.py_buffer(filled)]
+    else:
+        raise TypeError(f"unsupported column type {type}")
+    return pa.Array.from_buffers(type, n, buffers, null_count=n - int(present.sum()))
