@@ -13,7 +13,7 @@ from notorious_screen import normalize_url
 from notorious_screen._bulk import HostResolver, fast_hosts
 from notorious_screen.markets import load_markets
 from notorious_screen.match import Matcher
-from notorious_screen.normalize import MAX_URL_LENGTH
+from notorious_screen.normalize import MAX_URL_LENGTH, _ldh_host, normalize_host
 
 # The specification of a clean URL, written as one regular expression (the implementation
 # works on the bytes with NumPy instead, several times faster on a million rows).
@@ -77,6 +77,8 @@ def test_a_fast_host_is_what_the_normalizer_finds(value: str) -> None:
     if host is not None:
         url = normalize_url(value)
         assert url.error is None and url.host == host and url.host_unicode == host
+        # and the engine's shortcut for such a host gives the normalizer's whole answer
+        assert _ldh_host(host) == normalize_host(host)
 
 
 @pytest.fixture(scope="module")
