@@ -6,7 +6,8 @@ The mix (by row share): listed platforms with their subdomains, short links, mob
 country domains and realistic item paths (45%); distinct unrelated shop domains (40%);
 lookalikes of listed hosts (8%); unlisted sister platforms (4%); junk and dirty input (2%);
 name-only rows naming a platform or physical market (1%).
-Every row has a seller name, English or Chinese. The generator knows nothing of the library:
+Every row has a seller name, English or Chinese, and the other columns of a crawl export
+(title, price, currency, capture time; see ``COLUMNS``). The generator knows nothing of the library:
 its host lists are written out here, so the benchmark does not test the library against itself.
 """
 
@@ -241,6 +242,30 @@ def generate(rows: int, *, seed: int = 7, distinct_shops: int = 40_000) -> Itera
         yield url, name
 
 
+# The other columns of a crawl export: the listing's title, its price and currency, and when
+# it was captured. They carry no signal for screening; they give rows the width of real
+# exports (about 150 bytes, like the 1M-row, 150 MB reference file of the benchmark's issue),
+# which every stage, from reading to writing, has to carry along.
+COLUMNS = ("row_id", "url", "seller_name", "title", "price", "currency", "crawled_at")
+_TITLE_WORDS = (
+    "Original", "New", "2024", "Hot Sale", "Men's", "Women's", "Kids", "Luxury", "Designer",
+    "Genuine", "Leather", "Cotton", "Running", "Sports", "Casual", "Shoes", "Sneakers",
+    "Handbag", "Wallet", "Watch", "Sunglasses", "Wireless", "Earbuds", "Phone Case", "Hoodie",
+    "T-Shirt", "Cap", "Belt", "Perfume", "Free Shipping", "Black", "White", "Size 42", "XL",
+    "正品", "新款", "男士", "女士", "运动鞋", "手提包", "钱包", "手表", "太阳镜", "包邮",
+)  # fmt: skip
+_CURRENCIES = ("USD", "CNY", "EUR", "IDR", "VND", "RUB", "GBP", "INR")
+
+
+def extra_columns(rng: random.Random) -> tuple[str, str, str, str]:
+    """Title, price, currency and capture time for one row."""
+    title = " ".join(rng.choice(_TITLE_WORDS) for _ in range(rng.randrange(4, 9)))
+    price = f"{rng.randrange(1, 100_000) / 100:.2f}"
+    day, second = rng.randrange(1, 29), rng.randrange(86_400)
+    stamp = f"2026-11-{day:02d}T{second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}Z"
+    return title, price, rng.choice(_CURRENCIES), stamp
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("rows", type=int)
@@ -255,10 +280,11 @@ def main(argv: list[str] | None = None) -> int:
             else stack.enter_context(open(args.output, "w", newline="", encoding="utf-8"))
         )
         writer = csv.writer(out)
-        writer.writerow(["row_id", "url", "seller_name"])
+        writer.writerow(COLUMNS)
         rows = generate(args.rows, seed=args.seed, distinct_shops=args.distinct_shops)
+        other = random.Random(args.seed + 1)  # its own stream: URLs and names stay the same
         for i, (url, name) in enumerate(rows):
-            writer.writerow([i, url, name])
+            writer.writerow([i, url, name, *extra_columns(other)])
     return 0
 
 

@@ -78,7 +78,8 @@ def label(n: int) -> str:
 
 def data_file(rows: int, shops: int = DEFAULT_SHOPS) -> Path:
     """The generated input for ``rows`` and ``shops``; made once, then reused."""
-    path = OUT / f"sellers_{label(rows)}_seed{SEED}_shops{shops}.csv"
+    # "wide": the crawl-export columns of generate.COLUMNS (files from before them lack "wide")
+    path = OUT / f"sellers_{label(rows)}_seed{SEED}_shops{shops}_wide.csv"
     if not path.exists():
         OUT.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".csv.part")

@@ -13,10 +13,12 @@ import errno
 import io
 import json
 import os
+import queue
 import re
 import stat
 import tempfile
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Protocol
@@ -871,6 +873,90 @@ class TableWriter:
             self._writer.close()
         if self._xlsx is not None:
             self._xlsx.save(self._sink)
+
+
+def read_ahead(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.RecordBatch]:
+    """Yield ``batches`` as read by a second thread, up to ``depth`` batches ahead.
+
+    pyarrow parses and converts a block with the GIL released, so reading the next batch
+    overlaps screening this one. Errors come out where the reading stopped, after the batches
+    read before them. Leaving early stops the thread before the file is closed.
+    """
+    ready: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def offer(item: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        try:
+            for batch in batches:
+                if not offer(("batch", batch)):
+                    return
+        except BaseException as exc:  # raised again on the reading side
+            offer(("error", exc))
+            return
+        offer(("end", None))
+
+    thread = threading.Thread(target=run, name="notorious-screen-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, item = ready.get()
+            if kind == "batch":
+                yield item
+            elif kind == "error":
+                raise item
+            else:
+                return
+    finally:
+        stop.set()
+        thread.join()
+
+
+def write_behind(
+    writer: TableWriter,
+    batches: Iterable[pa.RecordBatch],
+    written: Callable[[int], None] | None = None,
+) -> None:
+    """Write ``batches`` on a second thread while the next ones are being made.
+
+    Arrow's CSV and Parquet writers release the GIL, so on two cores writing one batch overlaps
+    screening the next. At most two batches wait; an error on either side stops both and is
+    raised here.
+    """
+    pending: queue.Queue[pa.RecordBatch | None] = queue.Queue(maxsize=2)
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        while (batch := pending.get()) is not None:
+            if failed:
+                continue  # keep draining so the producer never blocks on a dead writer
+            try:
+                writer.write(batch)
+                if written is not None:
+                    written(batch.num_rows)
+            except BaseException as exc:  # raised again on the calling thread
+                failed.append(exc)
+
+    thread = threading.Thread(target=run, name="notorious-screen-writer", daemon=True)
+    thread.start()
+    try:
+        for batch in batches:
+            if failed:
+                break
+            pending.put(batch)
+    finally:
+        pending.put(None)
+        thread.join()
+    if failed:
+        raise failed[0]
 
 
 def _neutralize_text(text: str) -> str:

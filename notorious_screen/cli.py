@@ -542,7 +542,7 @@ def _cmd_screen(args: argparse.Namespace) -> int:
 
 
 def _screen_with(args: argparse.Namespace, screener: Screener) -> int:
-    from ._files import format_for, open_table
+    from ._files import format_for, open_table, read_ahead
     from .errors import InputError
 
     tiers = screener.pack.tiers
@@ -561,6 +561,7 @@ def _screen_with(args: argparse.Namespace, screener: Screener) -> int:
         chunksize=args.chunksize,
         progress=progress.bytes_read,
     ) as (names, batches):
+        batches = read_ahead(batches)
         summary = _write_screened(args, screener, names, batches, out_fmt, progress)
     progress.update(0, final=True)
     if args.summary:
@@ -592,7 +593,7 @@ def _write_screened(
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from ._files import TableWriter, atomic_output
+    from ._files import TableWriter, atomic_output, write_behind
     from .screen import Summary, check_columns
 
     where = "<stdin>" if args.input == "-" else args.input
@@ -613,9 +614,7 @@ def _write_screened(
             for batch in table.take(order).to_batches(max_chunksize=args.chunksize):
                 writer.write(batch)
         else:
-            for batch in screened:
-                writer.write(batch)
-                progress.update(batch.num_rows)
+            write_behind(writer, screened, progress.update)
         writer.close()
     return summary
 

@@ -145,6 +145,14 @@ class Screener:
         )
         self._resolver = HostResolver(self.matcher, self.data) if self._host_free else None
         self._match_rows: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        # The batch engine's memory across batches: every distinct output row once, and the
+        # row of each URL key and host group already screened, so a batch only does Python
+        # work for keys it is the first to bring. Guarded by a lock (Dask runs batches on
+        # threads); bounded, and cleared whole when full.
+        self._table = _RowTable()
+        self._seen: dict[str, int] = {}
+        self._group_rows: dict[int, int] = {}
+        self._lock = threading.Lock()
         self._row_cache: dict[tuple[str, str | None], tuple[Any, ...]] = {}
         self._pool: Any = None
         self._row_intern: dict[tuple[Any, ...], tuple[Any, ...]] = {}
@@ -341,8 +349,10 @@ class Screener:
         if urls.null_count:
             u_idx[missing] = len(url_distinct)
             url_distinct.append("n")
-        table = _RowTable()
-        key_ids = self._key_ids(host_enc.dictionary, url_distinct, table)
+        with self._lock:
+            table = self._table
+            key_ids = self._key_ids(host_enc.dictionary, url_distinct)
+            rows = list(table.rows)
         final = key_ids[u_idx]
         if names is not None:
             # 2. Names. The URL decides whenever it is recognised, so a row needs its own
@@ -356,8 +366,8 @@ class Screener:
             if self._reads_name:
                 need = has_name
             else:
-                settled = np.array([r[_MATCH_AT] != "none" for r in table.rows], dtype=bool)
-                unusable = np.array([r[_ERROR_AT] is not None for r in table.rows], dtype=bool)
+                settled = np.array([r[_MATCH_AT] != "none" for r in rows], dtype=bool)
+                unusable = np.array([r[_ERROR_AT] is not None for r in rows], dtype=bool)
                 hits = np.array([self._name_matches(v) for v in name_distinct] + [False])
                 need = has_name & ~settled[final] & (hits[n_idx] | unusable[final])
             if need.any():
@@ -370,43 +380,53 @@ class Screener:
                         for p in distinct_pairs
                     ]
                 )
-                pair_ids = np.array([table.add(r) for r in pair_rows], dtype=np.int64)
+                pair_ids = np.arange(len(rows), len(rows) + len(pair_rows), dtype=np.int64)
+                rows.extend(pair_rows)
                 final[need] = pair_ids[inverse.reshape(-1)]
 
         # 3. Back to rows: one small array per column (a value per distinct row), then take.
-        columns = list(zip(*table.rows, strict=True)) if table.rows else [()] * len(_ROW_COLUMNS)
+        columns = list(zip(*rows, strict=True)) if rows else [()] * len(_ROW_COLUMNS)
         take = pa.Array.from_buffers(pa.int64(), n, [None, pa.py_buffer(final)])
         return {
             col: column(values, _ARROW_TYPES[col]).take(take)
             for col, values in zip(_ROW_COLUMNS, columns, strict=True)
         }
 
-    def _key_ids(
-        self, hosts: pa.Array, distinct: list[str], table: _RowTable
-    ) -> np.ndarray[Any, np.dtype[np.int64]]:
-        """The table row of each distinct URL key.
+    def _key_ids(self, hosts: pa.Array, distinct: list[str]) -> np.ndarray[Any, np.dtype[np.int64]]:
+        """The table row of each distinct URL key (the first ``len(hosts)`` are ``"h" + host``).
 
-        With a host-free pack, hosts under a market's or owner's host are resolved in bulk
-        (see `HostResolver`) and each group is screened once, through one of its hosts; the
-        other keys are screened one by one.
+        Keys met in earlier batches are looked up. Of the new ones, with a host-free pack,
+        hosts under a market's or owner's host are resolved in bulk (`HostResolver`) and each
+        group is screened once, through one of its hosts; the rest are screened one by one.
+        Call with the lock held.
         """
-        ids = np.full(len(distinct), -1, dtype=np.int64)
-        if self._resolver is not None and len(hosts):
-            # the first len(hosts) keys are the "h" keys of these hosts, in order
-            groups = np.full(len(distinct), -1, dtype=np.int64)
-            groups[: len(hosts)] = self._resolver.groups(hosts)
-            found, first = np.unique(groups, return_index=True)
-            lookup = np.full(int(found[-1]) + 2 if len(found) else 1, -1, dtype=np.int64)
-            for group, i in zip(found.tolist(), first.tolist(), strict=True):
-                if group >= 0:
-                    lookup[group] = table.add(self._row(distinct[i], None))
-            ids = lookup[groups]  # groups of -1 read the last slot, which stays -1
-            pending = np.flatnonzero(ids < 0).tolist()
-        else:
-            pending = list(range(len(distinct)))
+        if len(self._seen) >= _CACHE_ROWS or len(self._table.rows) >= _CACHE_ROWS:
+            self._seen.clear()
+            self._group_rows.clear()
+            self._table = _RowTable()
+        table, seen = self._table, self._seen
+        ids = np.fromiter((seen.get(k, -1) for k in distinct), dtype=np.int64, count=len(distinct))
+        new = np.flatnonzero(ids < 0)
+        if not len(new):
+            return ids
+        if self._resolver is not None:
+            new_hosts = new[new < len(hosts)]
+            groups = self._resolver.groups(hosts.take(pa.Array.from_buffers(
+                pa.int64(), len(new_hosts), [None, pa.py_buffer(new_hosts)]
+            )))  # fmt: skip
+            for at, group in zip(new_hosts.tolist(), groups.tolist(), strict=True):
+                if group < 0:
+                    continue
+                row_id = self._group_rows.get(group)
+                if row_id is None:
+                    row_id = self._group_rows[group] = table.add(self._row(distinct[at], None))
+                ids[at] = row_id
+        pending = [i for i in new.tolist() if ids[i] < 0]
         if pending:
             rows = self._rows([(distinct[i], None) for i in pending])
             ids[pending] = [table.add(r) for r in rows]
+        for i in new.tolist():
+            seen[distinct[i]] = int(ids[i])
         return ids
 
     def _rows(self, keys: list[tuple[str, str | None]]) -> list[tuple[Any, ...]]:
