@@ -49,7 +49,9 @@ def fast_hosts(urls: pa.Array) -> pa.Array:
     if n == 0 or urls.null_count == n or buffers[2] is None:
         return pa.nulls(n, pa.string())
     offsets = np.frombuffer(buffers[1], dtype=np.int32)[urls.offset : urls.offset + n + 1]
-    data = np.frombuffer(buffers[2], dtype=np.uint8)
+    # Only this slice's bytes: a sliced array shares the whole buffer of its parent.
+    data = np.frombuffer(buffers[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    offsets = offsets - offsets[0]
     if len(data) == 0:  # only empty strings
         return pa.nulls(n, pa.string())
     start, stop = offsets[:-1], offsets[1:]

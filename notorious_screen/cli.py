@@ -561,6 +561,7 @@ def _screen_with(args: argparse.Namespace, screener: Screener) -> int:
         chunksize=args.chunksize,
         progress=progress.bytes_read,
     ) as (names, batches):
+        screener._start_workers()  # fork before the reading and writing threads start
         batches = read_ahead(batches)
         summary = _write_screened(args, screener, names, batches, out_fmt, progress)
     progress.update(0, final=True)

@@ -32,6 +32,8 @@ from .normalize import PSL_VERSION, ErrorCode, _coerce, _ldh_host
 from .rules import Evaluation, Reason, RulePack, load_rule_pack
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     import pandas as pd
 
 __all__ = [
@@ -430,42 +432,51 @@ class Screener:
         return ids
 
     def _rows(self, keys: list[tuple[str, str | None]]) -> list[tuple[Any, ...]]:
-        """Rows for distinct keys; new keys go to worker processes when there are many."""
+        """Rows for distinct keys. With ``workers=N`` and thousands of new keys, N - 1 forked
+        processes screen their share while this process screens its own."""
         if self.workers > 1:
             missing = [k for k in keys if k not in self._row_cache]
             if len(missing) >= _PARALLEL_MIN:
-                computed = dict(zip(missing, self._parallel_rows(missing), strict=True))
-                for k, row in computed.items():
-                    if len(self._row_cache) >= _CACHE_ROWS:
-                        self._row_cache.clear()
-                    self._row_cache[k] = self._intern(row)
-                return [computed[k] if k in computed else self._row(*k) for k in keys]
+                share = len(missing) * (self.workers - 1) // self.workers
+                remote = self._submit(missing[:share])
+                for k in missing[share:]:
+                    self._row(*k)  # remembered in the row cache
+                rows = [row for future in remote for row in future.result()]
+                for k, row in zip(missing[:share], rows, strict=True):
+                    self._remember(k, self._intern(row))
         return [self._row(*k) for k in keys]
 
-    def _parallel_rows(self, keys: list[tuple[str, str | None]]) -> list[tuple[Any, ...]]:
+    def _start_workers(self) -> None:
+        """Fork the worker processes now (``workers > 1``), before threads hold locks."""
+        if self.workers < 2 or self._pool is not None:
+            return
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
         # Forked workers inherit this Screener (indexes built, nothing pickled); matching is
         # pure, so which process screens a key cannot change its row.
-        if self._pool is None:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            context = multiprocessing.get_context("fork")  # initargs are inherited, not pickled
-            self._pool = ProcessPoolExecutor(
-                self.workers, mp_context=context, initializer=_init_worker, initargs=(self,)
-            )
-            weakref.finalize(self, self._pool.shutdown, wait=False, cancel_futures=True)
-        size = -(-len(keys) // (self.workers * 4))
-        chunks = [keys[i : i + size] for i in range(0, len(keys), size)]
-        rows: list[tuple[Any, ...]] = []
+        context = multiprocessing.get_context("fork")  # initargs are inherited, not pickled
         with warnings.catch_warnings():
             # Python 3.12+ warns on fork() from a threaded process (Arrow keeps threads);
             # the children run pure-Python matching only, never Arrow's thread pools.
             warnings.filterwarnings(
                 "ignore", "This process .* is multi-threaded", DeprecationWarning
             )
-            for part in self._pool.map(_worker_rows, chunks):
-                rows.extend(part)
-        return rows
+            pool = ProcessPoolExecutor(
+                self.workers - 1, mp_context=context, initializer=_init_worker, initargs=(self,)
+            )
+            # The pool forks on demand: one task per process starts them all now.
+            for future in [pool.submit(_ready) for _ in range(self.workers - 1)]:
+                future.result()
+        self._pool = pool
+        weakref.finalize(self, pool.shutdown, wait=False, cancel_futures=True)
+
+    def _submit(self, keys: list[tuple[str, str | None]]) -> list[Future[list[tuple[Any, ...]]]]:
+        self._start_workers()
+        parts = (self.workers - 1) * 2
+        size = max(1, -(-len(keys) // parts))
+        pool = self._pool
+        return [pool.submit(_worker_rows, keys[i : i + size]) for i in range(0, len(keys), size)]
 
     def close(self) -> None:
         """Stop the worker processes, if any were started (``workers > 1``)."""
@@ -626,6 +637,10 @@ _FORKED: Screener | None = None
 def _init_worker(screener: Screener) -> None:
     global _FORKED
     _FORKED = screener
+
+
+def _ready() -> bool:
+    return True
 
 
 def _worker_rows(keys: list[tuple[str, str | None]]) -> list[tuple[Any, ...]]:
