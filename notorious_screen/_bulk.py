@@ -20,7 +20,16 @@ from .markets import MarketData
 from .match import Matcher
 from .normalize import MAX_URL_LENGTH
 
-__all__ = ["HostResolver", "bools", "column", "fast_hosts", "first_byte_in", "indices", "mask"]
+__all__ = [
+    "HostResolver",
+    "bools",
+    "column",
+    "fast_hosts",
+    "first_byte_in",
+    "indices",
+    "mask",
+    "prefixed",
+]
 
 _LOWER = np.arange(256, dtype=np.uint8)
 _LOWER[ord("A") : ord("Z") + 1] += 32
@@ -208,6 +217,29 @@ def first_byte_in(values: pa.Array, chars: bytes) -> np.ndarray[Any, np.dtype[np
     if values.null_count:
         out &= bools(values.is_valid())
     return out
+
+
+def prefixed(values: pa.Array, where: np.ndarray[Any, np.dtype[np.bool_]], char: str) -> pa.Array:
+    """``values`` (strings) with the ASCII ``char`` put in front of the rows ``where`` is true."""
+    n = len(values)
+    large = pa.types.is_large_string(values.type)
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int64 if large else np.int32)
+    offsets = offsets[values.offset : values.offset + n + 1].astype(np.int64)
+    data_buf = values.buffers()[2]
+    data = (
+        np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
+    )
+    body = data[offsets[0] : offsets[-1]]
+    where = np.asarray(where, dtype=bool)
+    out = np.insert(body, offsets[:-1][where] - offsets[0], ord(char))
+    shift = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(where, out=shift[1:])
+    new_offsets = (offsets - offsets[0] + shift).astype(np.int64 if large else np.int32)
+    validity = None
+    if values.null_count:
+        validity = pa.py_buffer(np.packbits(bools(values.is_valid()), bitorder="little"))
+    buffers = [validity, pa.py_buffer(new_offsets), pa.py_buffer(out)]
+    return pa.Array.from_buffers(values.type, n, buffers, null_count=values.null_count)
 
 
 def mask(values: np.ndarray[Any, np.dtype[np.bool_]]) -> pa.Array:

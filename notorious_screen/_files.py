@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
-from ._bulk import first_byte_in, mask
+from ._bulk import first_byte_in, prefixed
 from .errors import InputError
 
 __all__ = [
@@ -712,9 +712,7 @@ def neutralize_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
         if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
             risky = first_byte_in(col, _FORMULA_CHARS)
             if risky.any():
-                where = mask(risky)
-                fixed = pc.binary_join_element_wise("'", col.filter(where), "")
-                col = pc.replace_with_mask(col, where, fixed)
+                col = prefixed(col, risky, "'")
         arrays.append(col)
     return pa.RecordBatch.from_arrays(arrays, schema=batch.schema)
 

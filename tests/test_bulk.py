@@ -10,7 +10,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from notorious_screen import normalize_url
-from notorious_screen._bulk import HostResolver, fast_hosts
+from notorious_screen._bulk import HostResolver, fast_hosts, first_byte_in, prefixed
 from notorious_screen.markets import load_markets
 from notorious_screen.match import Matcher
 from notorious_screen.normalize import MAX_URL_LENGTH, _ldh_host, normalize_host
@@ -114,3 +114,26 @@ def test_host_groups_agree_with_the_matcher(matcher: Matcher) -> None:
     assert all(len(kinds) == 1 for kinds in members.values()), members
     # several groups per market: exact, subdomain, alias and owner hosts stay apart
     assert {next(iter(k))[2] for k in members.values()} >= {"exact", "subdomain", "alias", "owner"}
+
+
+_TEXT = st.one_of(st.none(), st.text(max_size=8), st.sampled_from(["=1+1", "-5", "@x", "\tx"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(_TEXT, max_size=20), skip=st.integers(0, 3), large=st.booleans())
+def test_first_byte_and_prefix_agree_with_python(
+    values: list[str | None], skip: int, large: bool
+) -> None:
+    kind = pa.large_string() if large else pa.string()
+    array = pa.array(["pad"] * skip + values, kind).slice(skip)
+    risky = first_byte_in(array, b"=+-@\t\r")
+    assert risky.tolist() == [
+        v is not None and v[:1] in ("=", "+", "-", "@", "\t", "\r") for v in values
+    ]
+    fixed = prefixed(array, risky, "'")
+    assert fixed.type == kind
+    fixed.validate(full=True)
+    expected = [
+        ("'" + v if r else v) if v is not None else None for v, r in zip(values, risky, strict=True)
+    ]
+    assert fixed.to_pylist() == expected

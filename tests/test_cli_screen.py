@@ -308,3 +308,18 @@ def test_explain(capsys: pytest.CaptureFixture[str]) -> None:
     assert "refang" in out.lower()
     assert "variant" in out and "aliexpress.com" in out
     assert "score:" in out
+
+
+def test_screening_a_csv_never_imports_pandas(tmp_path: Path) -> None:
+    # pandas costs 0.2 s to import; the CSV path is Arrow and NumPy only.
+    code = (
+        "import sys\n"
+        "from notorious_screen.cli import main\n"
+        f"rc = main(['screen', {str(SELLERS)!r}, '-o', {str(tmp_path / 'o.csv')!r},"
+        " '--name-column', 'seller_name', '--summary', '--workers', '1'])\n"
+        "print(rc, 'pandas' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=False
+    )
+    assert done.stdout.split() == ["0", "False"], done.stderr
