@@ -139,7 +139,8 @@ class HostResolver:
         ]
 
     def groups(self, hosts: pa.Array) -> Ints:
-        """A group number per host; -1 where unresolved or null. One group, one row."""
+        """A group number per host: one group, one row. -1 where the host is under no table
+        host, -2 where it is but left to the matcher (scoped markets), -1 for null too."""
         n = len(hosts)
         groups = np.full(n, -1, dtype=np.int64)
         if n == 0:
@@ -160,9 +161,9 @@ class HostResolver:
         entry = np.maximum(best, 0)
         kind = (whole & self._is_primary[entry]).astype(np.int64)
         groups[resolved] = self._n_primary + 2 * best[resolved] + kind[resolved]
-        groups[resolved & ~self._ok[entry]] = -1
+        groups[resolved & ~self._ok[entry]] = -2
         at_www = exact >= 0
-        groups[at_www] = np.where(self._primary_ok[exact[at_www]], exact[at_www], -1)
+        groups[at_www] = np.where(self._primary_ok[exact[at_www]], exact[at_www], -2)
         return groups
 
 

@@ -601,8 +601,9 @@ def _write_screened(
     check_columns(names, url_column=args.url_column, name_column=args.name_column, where=where)
 
     summary = Summary()
+    counted = summary if args.summary or args.fail_on is not None else None  # else skip counting
     screened = screener.iter_batches(
-        batches, url_column=args.url_column, name_column=args.name_column, summary=summary
+        batches, url_column=args.url_column, name_column=args.name_column, summary=counted
     )
     schema = screener.output_schema(names)
     with atomic_output(args.output) as sink:

@@ -549,11 +549,19 @@ class Matcher:
             return "owner", owner
         return None
 
-    def _match_url(self, url: NormalizedURL) -> _Found | None:
+    def _match_unresolved(self, url: NormalizedURL) -> Match:
+        """`match` of a usable URL whose host the caller has already looked up in the host
+        tables and found under none of them (the Screener does that for whole batches)."""
+        found = self._match_url(url, tables_checked=True)
+        if found is None:
+            found = (None, None, MatchKind.NONE, None, None, 0.0, "no listed market recognised")
+        return self._build(url, url.input, None, *found)
+
+    def _match_url(self, url: NormalizedURL, *, tables_checked: bool = False) -> _Found | None:
         host = url.host
         if host is None:
             return None
-        hit = self._resolve_host(host)
+        hit = None if tables_checked else self._resolve_host(host)
         if hit is not None:
             what, ident, kind = hit
             return self._resolved(what, ident, kind, host)

@@ -399,8 +399,9 @@ class Screener:
 
         Keys met in earlier batches are looked up. Of the new ones, with a host-free pack,
         hosts under a market's or owner's host are resolved in bulk (`HostResolver`) and each
-        group is screened once, through one of its hosts; the rest are screened one by one.
-        Call with the lock held.
+        group is screened once, through one of its hosts; the rest are screened one by one
+        (and the key of a host under no table host becomes ``"k" + host`` in ``distinct``, so
+        its matching skips that step). Call with the lock held.
         """
         if len(self._seen) >= _CACHE_ROWS or len(self._table.rows) >= _CACHE_ROWS:
             self._seen.clear()
@@ -417,6 +418,8 @@ class Screener:
                 pa.int64(), len(new_hosts), [None, pa.py_buffer(new_hosts)]
             )))  # fmt: skip
             for at, group in zip(new_hosts.tolist(), groups.tolist(), strict=True):
+                if group == -1:  # under no table host: the matcher can skip that step
+                    distinct[at] = "k" + distinct[at][1:]
                 if group < 0:
                     continue
                 row_id = self._group_rows.get(group)
@@ -428,7 +431,7 @@ class Screener:
             rows = self._rows([(distinct[i], None) for i in pending])
             ids[pending] = [table.add(r) for r in rows]
         for i in new.tolist():
-            seen[distinct[i]] = int(ids[i])
+            seen["h" + distinct[i][1:] if distinct[i][0] == "k" else distinct[i]] = int(ids[i])
         return ids
 
     def _rows(self, keys: list[tuple[str, str | None]]) -> list[tuple[Any, ...]]:
@@ -494,14 +497,18 @@ class Screener:
         return self.matcher.match(None, name=name).kind is not MatchKind.NONE
 
     def _row(self, key: str, name: str | None) -> tuple[Any, ...]:
-        """The output row for one distinct URL key ("h" host, "u" raw text, "n" none) and name."""
+        """The output row for one distinct URL key and name. Keys: "h" + clean host, "k" + clean
+        host under no market or owner host, "u" + any other text, "n" for none."""
         cache_key = (key, name)
         row = self._row_cache.get(cache_key)
         if row is not None:
             return row
         kind, text = key[:1], key[1:]
-        url: object = None if kind == "n" else _ldh_host(text) if kind == "h" else text
-        match = self.matcher.match(url, name=name)
+        if kind == "k" and name is None:
+            match = self.matcher._match_unresolved(_ldh_host(text))
+        else:
+            url: object = None if kind == "n" else text if kind == "u" else _ldh_host(text)
+            match = self.matcher.match(url, name=name)
         signature = None
         if self._host_free:
             # Thousands of unrelated shops give the same "no match" row: build it once.

@@ -137,3 +137,21 @@ def test_first_byte_and_prefix_agree_with_python(
         ("'" + v if r else v) if v is not None else None for v, r in zip(values, risky, strict=True)
     ]
     assert fixed.to_pylist() == expected
+
+
+def test_matching_a_host_known_to_be_under_no_table_host_skips_nothing_else(
+    matcher: Matcher,
+) -> None:
+    resolver = HostResolver(matcher, load_markets())
+    hosts = [
+        *_hosts_near_the_tables(matcher),
+        "a1iexpress.com", "taobao.shop", "shop.taobao.evil.com", "amaz0n.de", "example.com",
+    ]  # fmt: skip
+    groups = resolver.groups(pa.array(hosts, pa.string())).tolist()
+    checked = 0
+    for host, group in zip(hosts, groups, strict=True):
+        url = _ldh_host(host) if fast_hosts(pa.array([host])).to_pylist()[0] else None
+        if group == -1 and url is not None:
+            assert matcher._match_unresolved(url) == matcher.match(url), host
+            checked += 1
+    assert checked > 20

@@ -137,15 +137,27 @@ def test_arrow_engine_counts_each_distinct_key_once(
         calls.append((url, name))
         return original(url, name=name)
 
+    unresolved = fresh.matcher._match_unresolved
+
+    def counting_unresolved(url: ns.NormalizedURL) -> ns.Match:
+        calls.append((url, None))
+        return unresolved(url)
+
     monkeypatch.setattr(fresh.matcher, "match", counting)
+    monkeypatch.setattr(fresh.matcher, "_match_unresolved", counting_unresolved)
     urls = pa.array(
         [f"https://item.taobao.com/item.htm?id={i}" for i in range(1000)]
         + ["https://www.example.org/a"] * 1000
+        + [f"https://shop{i}.taobao.com/" for i in range(1000)]
     )
     out = fresh.screen_arrays(urls)
-    assert len(out["ns_match"]) == 2000
-    # 1000 distinct URLs but two distinct hosts: matched twice.
-    assert len(calls) == 2
+    assert len(out["ns_match"]) == 3000
+    # 2000 distinct URLs, 1002 distinct hosts, but the 1001 hosts under taobao.com make two
+    # groups (the exact host and its subdomains): three hosts are matched.
+    assert len(calls) == 3
+    # and a second batch with the same hosts matches nothing new
+    fresh.screen_arrays(urls.slice(500))
+    assert len(calls) == 3
 
 
 def test_screener_pickles_and_threads(screener: Screener) -> None:
