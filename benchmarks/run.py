@@ -519,18 +519,26 @@ def _frame_name(frame: str) -> str:
 def _phase(stack: list[str]) -> str:
     """Which part of the run a sample belongs to, from the functions on its stack."""
     joined = ";".join(stack)
+    if stack and stack[-1].startswith(("Condition.wait", "_PollLikeSelector.select")):
+        # py-spy counts a timed wait on a queue or a pipe as running
+        return "waiting on a queue or a worker"
     rules = (
         ("Screener()", "Screener.__init__"),
         ("import", "_find_and_load"),
-        ("read CSV (pyarrow)", "read_batches"),
-        ("read CSV (pyarrow)", "gen (notorious_screen/_files.py)"),
-        ("neutralize + write CSV", "TableWriter.write"),
-        ("neutralize + write CSV", "TableWriter.close"),
+        ("read CSV (reader thread)", "read_ahead"),
+        ("read CSV (reader thread)", "read_batches"),
+        ("read CSV (reader thread)", "gen (notorious_screen/_files.py)"),
+        ("read CSV (reader thread)", "readinto (notorious_screen/_files.py)"),
+        ("neutralize + write CSV (writer thread)", "write_behind"),
+        ("neutralize + write CSV (writer thread)", "TableWriter.write"),
+        ("neutralize + write CSV (writer thread)", "TableWriter.close"),
         ("fsync + rename", "atomic_output"),
-        ("match + rules per distinct key", "Screener._row"),
-        ("match + rules per distinct key", "_worker_rows"),
+        ("match + rules per new distinct key", "Screener._row"),
+        ("match + rules per new distinct key", "_worker_rows"),
         ("summary", "Summary.update"),
-        ("vectorised keys / dictionary encode / take", "Screener.screen_arrays"),
+        ("hosts of clean URLs (NumPy)", "fast_hosts"),
+        ("hosts under market hosts (Arrow)", "HostResolver.groups"),
+        ("keys, dictionary encode, lookups, take", "Screener.screen_arrays"),
         ("other in iter_batches", "Screener.iter_batches"),
     )
     for name, needle in rules:
