@@ -447,9 +447,9 @@ def _add_screen(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         type=_positive_int,
         default=None,
         metavar="N",
-        help="worker processes. local: processes that match distinct hosts in parallel when a "
-        "chunk brings thousands of new ones (default: the CPUs, at most 4); dask: the size of "
-        "the local cluster to start (default: the CPUs)",
+        help="processes. local: this one plus N-1 forked ones that share the matching of new "
+        "distinct hosts when a chunk brings thousands (default: the CPUs, at most 4); dask: "
+        "the size of the local cluster to start (default: the CPUs)",
     )
     p.add_argument(
         "--scheduler",

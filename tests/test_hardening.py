@@ -292,6 +292,28 @@ def test_invalid_bytes_deep_in_a_big_file_are_located(
 
 
 @pytest.mark.parametrize(
+    "bad",
+    [
+        b"example.org,caf\xe9,extra field\n",  # also a row with too many fields
+        b'"example.org","multi\nline caf\xe9"\n',  # inside a quoted field over two lines
+    ],
+)
+def test_invalid_bytes_past_the_first_block_are_located_whatever_the_row(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], bad: bytes
+) -> None:
+    line = b"https://shop.example.com/item/0123456789,seller name\n"
+    count = (3 << 20) // len(line)
+    src = _write(tmp_path, "deep.csv", b"url,seller\n" + line * count + bad)
+    code, dst, err = _screen(capsys, src)
+    assert code == 1 and not dst.exists()
+    at = bad.index(b"\xe9")
+    row = count + 2 + bad[:at].count(b"\n")
+    column = at - (bad.rfind(b"\n", 0, at) + 1) + 1  # ASCII before it: bytes are characters
+    expected = f"{src}:{row}:{column}: bytes that are not valid UTF-8 (0xe9); "
+    assert _one_error(err).startswith(expected), err
+
+
+@pytest.mark.parametrize(
     ("encoding", "message"),
     [
         ("klingon", "unknown encoding 'klingon'; try utf-8, latin-1, cp1252, utf-16 or auto"),
