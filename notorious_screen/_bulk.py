@@ -33,8 +33,6 @@ __all__ = [
 
 _LOWER = np.arange(256, dtype=np.uint8)
 _LOWER[ord("A") : ord("Z") + 1] += 32
-_HTTPS = np.frombuffer(b"https://", dtype=np.uint8)
-_HTTP = np.frombuffer(b"http://", dtype=np.uint8)
 # A host the WHATWG parser returns unchanged (lowercased): dotted letter-digit-hyphen labels,
 # no label starting or ending with a hyphen, the last starting with a letter (so never an
 # IPv4 number: the "ends in a number" rule).
@@ -65,11 +63,20 @@ def fast_hosts(urls: pa.Array) -> pa.Array:
         return pa.nulls(n, pa.string())
     start, stop = offsets[:-1], offsets[1:]
     size = stop - start
-    # The scheme: the first eight bytes, lowercased, against "https://" and "http://".
-    at = np.minimum(start[:, None] + np.arange(8, dtype=np.int32), len(data) - 1)
-    head = _LOWER[data[at]]
-    https = (head == _HTTPS).all(axis=1) & (size >= 8)
-    http = (head[:, :7] == _HTTP).all(axis=1) & (size >= 7)
+    # The scheme: "http://" or "https://", any case, compared a byte at a time.
+    last = len(data) - 1
+
+    def byte(k: int) -> np.ndarray[Any, np.dtype[np.uint8]]:
+        picked: np.ndarray[Any, np.dtype[np.uint8]] = data[np.minimum(start + k, last)]
+        return picked
+
+    http = size >= 7
+    for k, char in enumerate(b"http"):
+        http &= (byte(k) | 0x20) == char  # | 0x20 lowercases a letter, and only H maps to h
+    https = http & (size >= 8) & ((byte(4) | 0x20) == ord("s"))
+    for k, char in enumerate(b"://"):
+        https &= byte(5 + k) == char
+        http &= byte(4 + k) == char
     hstart = start + np.where(https, 8, np.where(http, 7, 0)).astype(np.int32)
     # The host ends at the first "/", "?" or "#" after it, or at the end of the value.
     cut = np.flatnonzero((data == ord("/")) | (data == ord("?")) | (data == ord("#")))

@@ -549,13 +549,14 @@ class Matcher:
             return "owner", owner
         return None
 
-    def _match_unresolved(self, url: NormalizedURL) -> Match:
-        """`match` of a usable URL whose host the caller has already looked up in the host
-        tables and found under none of them (the Screener does that for whole batches)."""
+    def _found_unresolved(self, url: NormalizedURL) -> _Found:
+        """What `match` finds for a usable URL whose host the caller has already looked up in
+        the host tables and found under none of them (the Screener does that for whole
+        batches); ``self._build(url, url.input, None, *found)`` is the Match."""
         found = self._match_url(url, tables_checked=True)
         if found is None:
-            found = (None, None, MatchKind.NONE, None, None, 0.0, "no listed market recognised")
-        return self._build(url, url.input, None, *found)
+            return None, None, MatchKind.NONE, None, None, 0.0, "no listed market recognised"
+        return found
 
     def _match_url(self, url: NormalizedURL, *, tables_checked: bool = False) -> _Found | None:
         host = url.host

@@ -967,7 +967,21 @@ def _ldh_host(host: str) -> NormalizedURL:
         psl = _psl_split(host)
     except Exception:  # same fallback as _host_info_uncached
         return normalize_host(host)
-    return _success(host, None, _HostInfo(None, host, host, psl, False, ()), "", [])
+    return NormalizedURL(
+        input=host,
+        scheme=None,
+        host=host,
+        host_unicode=host,
+        registrable_domain=psl.registrable_domain,
+        domain_label=psl.domain_label,
+        suffix=psl.suffix,
+        subdomain=psl.subdomain,
+        private_suffix=psl.private_suffix,
+        is_ip=False,
+        path="",
+        error=None,
+        steps=(),
+    )
 
 
 _normalize_host_cached = functools.lru_cache(maxsize=_PUBLIC_HOST_CACHE_SIZE)(_normalize_host_str)

@@ -505,29 +505,51 @@ class Screener:
             return row
         kind, text = key[:1], key[1:]
         if kind == "k" and name is None:
-            match = self.matcher._match_unresolved(_ldh_host(text))
-        else:
-            url: object = None if kind == "n" else text if kind == "u" else _ldh_host(text)
-            match = self.matcher.match(url, name=name)
-        signature = None
-        if self._host_free:
-            # Thousands of unrelated shops give the same "no match" row: build it once.
-            market = match.market
-            signature = (
+            # A host under no market or owner host (resolved in bulk, so the pack is
+            # host-free): its row follows from what the matcher found; thousands of unrelated
+            # shops share the "no match" row, so the Match itself is built only once per row.
+            url = _ldh_host(text)
+            found = self.matcher._found_unresolved(url)
+            market, owner, match_kind, variant, imitates, similarity, _ = found
+            found_signature = (
                 market.id if market else None,
-                match.owner.id if match.owner else None,
-                match.kind,
-                match.variant,
-                match.imitates,
-                match.similarity,
-                match.error,
-                match.host if market is not None and market.id in self._scoped else None,
-                name if self._reads_name else None,
+                owner.id if owner else None,
+                match_kind,
+                variant,
+                imitates,
+                float(similarity),
+                None,
+                url.host if market is not None and market.id in self._scoped else None,
+                None,
             )
-            row = self._match_rows.get(signature)
+            row = self._match_rows.get(found_signature)
             if row is not None:
                 self._remember(cache_key, row)
                 return row
+            signature: tuple[Any, ...] | None = found_signature
+            match = self.matcher._build(url, url.input, None, *found)
+        else:
+            target: object = None if kind == "n" else text if kind == "u" else _ldh_host(text)
+            match = self.matcher.match(target, name=name)
+            signature = None
+            if self._host_free:
+                # Many distinct inputs give the same row: build each row once.
+                market = match.market
+                signature = (
+                    market.id if market else None,
+                    match.owner.id if match.owner else None,
+                    match.kind,
+                    match.variant,
+                    match.imitates,
+                    match.similarity,
+                    match.error,
+                    match.host if market is not None and market.id in self._scoped else None,
+                    name if self._reads_name else None,
+                )
+                row = self._match_rows.get(signature)
+                if row is not None:
+                    self._remember(cache_key, row)
+                    return row
         result = self._result(match, text if self._per_url else None, name)
         row = (
             result.market.name if result.market else None,

@@ -137,14 +137,14 @@ def test_arrow_engine_counts_each_distinct_key_once(
         calls.append((url, name))
         return original(url, name=name)
 
-    unresolved = fresh.matcher._match_unresolved
+    unresolved = fresh.matcher._found_unresolved
 
-    def counting_unresolved(url: ns.NormalizedURL) -> ns.Match:
+    def counting_unresolved(url: ns.NormalizedURL) -> object:
         calls.append((url, None))
         return unresolved(url)
 
     monkeypatch.setattr(fresh.matcher, "match", counting)
-    monkeypatch.setattr(fresh.matcher, "_match_unresolved", counting_unresolved)
+    monkeypatch.setattr(fresh.matcher, "_found_unresolved", counting_unresolved)
     urls = pa.array(
         [f"https://item.taobao.com/item.htm?id={i}" for i in range(1000)]
         + ["https://www.example.org/a"] * 1000
