@@ -131,6 +131,8 @@ class _Decoded(io.RawIOBase):
         self._where = where
         self._decoder = codecs.getincrementaldecoder(codec)(errors=errors)
         self._passthrough = codec == "utf-8" and errors == "strict"
+        # False hands UTF-8 on unchecked (after the header), for a reader that checks it.
+        self.validate = True
         self._pending = b""
         self._eof = False
         self.tail = b"\n"  # the last bytes handed out
@@ -145,6 +147,12 @@ class _Decoded(io.RawIOBase):
         while not self._pending and not self._eof:
             chunk = self._raw.read(1 << 20) or b""
             final = not chunk
+            if self._passthrough and not self.validate:
+                self._eof = final
+                self._pending = b"\n" if final and self.tail[-1:] not in (b"\n", b"\r") else chunk
+                if self._pending:
+                    self.tail = (self.tail + self._pending[-64:])[-64:]
+                continue
             before = self._decoder.getstate()[0]
             try:
                 text = self._decoder.decode(chunk, final=final)
@@ -338,8 +346,17 @@ def read_batches(
     if fmt in ("csv", "tsv"):
         raw, size = _open_binary(path, where, stack)
         delimiter = "," if fmt == "csv" else "\t"
+        rereadable = path != "-" and _regular(raw)
         return _read_csv(
-            raw, size, where, delimiter, encoding, encoding_errors, chunksize, progress
+            raw,
+            size,
+            where,
+            delimiter,
+            encoding,
+            encoding_errors,
+            chunksize,
+            progress,
+            reopen=(lambda: open(path, "rb")) if rereadable else None,
         )
     if fmt == "jsonl":
         raw, _ = _open_binary(path, where, stack)
@@ -387,7 +404,16 @@ def _read_csv(
     errors: str,
     chunksize: int,
     progress: Callable[[int, int | None], None] | None,
+    *,
+    reopen: Callable[[], BinaryIO] | None = None,
 ) -> tuple[list[str], Iterator[pa.RecordBatch]]:
+    """Stream a CSV file as batches of string columns.
+
+    UTF-8 from a file that can be read again is checked by pyarrow alone (it validates every
+    string column), which saves decoding it in Python; when pyarrow refuses anything, the file
+    is opened again (``reopen``) and read with every check on, so the error comes out exactly
+    as it would have: located, with the offending row.
+    """
     head = raw.read(BLOCK_BYTES)
     if not head:
         raise InputError(f"{where}: the file is empty (no header line)")
@@ -403,9 +429,22 @@ def _read_csv(
     decoded_head = _read_first_record(decoded)
     if not decoded_head.strip(b"\r\n"):
         raise InputError(f"{where}: the file is empty (no header line)")
+    lazy = reopen is not None and codec == "utf-8" and errors == "strict"
+    decoded.validate = not lazy
     stream: IO[bytes] = io.BufferedReader(_Counting(decoded, decoded_head), 1 << 20)
     names = _header_names(decoded_head, delimiter, where)
     bad_rows: list[str] = []
+
+    def strictly(exc: pa.ArrowInvalid) -> InputError:
+        """The error of a checked reading of the file, which meets the same problem."""
+        assert reopen is not None
+        with reopen() as again_raw:
+            _, again = _read_csv(
+                again_raw, size, where, delimiter, encoding, errors, chunksize, None
+            )
+            for _ in again:
+                pass
+        return InputError(f"{where}: {_csv_message(str(exc), [], 0, codec)}")
 
     def on_invalid(row: Any) -> str:
         bad_rows.append(
@@ -418,7 +457,11 @@ def _read_csv(
             stream,
             read_options=pcsv.ReadOptions(block_size=READ_BLOCK_BYTES, use_threads=True),
             parse_options=pcsv.ParseOptions(
-                delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
+                delimiter=delimiter,
+                newlines_in_values=True,
+                # pyarrow decodes a bad row's text for the handler, and cannot when the
+                # bytes are not UTF-8: an unchecked reading has no handler and reads again.
+                invalid_row_handler=None if lazy else on_invalid,
             ),
             convert_options=pcsv.ConvertOptions(
                 column_types={n: pa.string() for n in names},
@@ -427,6 +470,8 @@ def _read_csv(
             ),
         )
     except pa.ArrowInvalid as exc:
+        if lazy:
+            raise strictly(exc) from None
         raise InputError(f"{where}: {_csv_message(str(exc), bad_rows, 0, codec)}") from None
 
     def gen() -> Iterator[pa.RecordBatch]:
@@ -440,6 +485,8 @@ def _read_csv(
                 _check_closed_quotes(last, decoded.tail, where)
                 break
             except pa.ArrowInvalid as exc:
+                if lazy:
+                    raise strictly(exc) from None
                 raise InputError(
                     f"{where}: {_csv_message(str(exc), bad_rows, rows + held, codec)}"
                 ) from None
@@ -486,6 +533,14 @@ def _check_closed_quotes(last: pa.RecordBatch | None, tail: bytes, where: str) -
             f"{where}: a quoted field in the last rows is never closed; everything after its "
             f"opening quote would be read as one value: {value[:120]!r}"
         )
+
+
+def _regular(raw: BinaryIO) -> bool:
+    """A regular file (not a pipe or a device), which can be opened and read again."""
+    try:
+        return stat.S_ISREG(os.fstat(raw.fileno()).st_mode)
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return False
 
 
 def _read_first_record(stream: _Reader) -> bytes:
