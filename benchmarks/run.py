@@ -990,8 +990,8 @@ def render(res: dict[str, Any]) -> str:
         lines += [
             "",
             "The CLI streams: pyarrow's streaming CSV reader (4 MiB blocks gathered into "
-            "chunks of 100,000 rows) on a reader thread at most two chunks ahead, the "
-            "screener on the main thread, and a writer thread at most two chunks behind; "
+            "chunks of 100,000 rows) on a reader thread one chunk ahead, the "
+            "screener on the main thread, and a writer thread one chunk behind; "
             "the screener's caches are bounded, so its peak should not follow the input "
             "size. The floor and the API hold the whole "
             "table in memory by design. Peak RSS is the kernel's exact high-water mark for "

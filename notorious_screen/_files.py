@@ -928,7 +928,7 @@ class TableWriter:
             self._xlsx.save(self._sink)
 
 
-def read_ahead(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.RecordBatch]:
+def read_ahead(batches: Iterator[pa.RecordBatch], depth: int = 1) -> Iterator[pa.RecordBatch]:
     """Yield ``batches`` as read by a second thread, up to ``depth`` batches ahead.
 
     pyarrow parses and converts a block with the GIL released, so reading the next batch
@@ -981,10 +981,10 @@ def write_behind(
     """Write ``batches`` on a second thread while the next ones are being made.
 
     Arrow's CSV and Parquet writers release the GIL, so on two cores writing one batch overlaps
-    screening the next. At most two batches wait; an error on either side stops both and is
+    screening the next. At most one batch waits; an error on either side stops both and is
     raised here.
     """
-    pending: queue.Queue[pa.RecordBatch | None] = queue.Queue(maxsize=2)
+    pending: queue.Queue[pa.RecordBatch | None] = queue.Queue(maxsize=1)
     failed: list[BaseException] = []
 
     def run() -> None:
