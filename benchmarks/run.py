@@ -533,13 +533,14 @@ def _phase(stack: list[str]) -> str:
     rules = (
         ("Screener()", "Screener.__init__"),
         ("import", "_find_and_load"),
-        ("read CSV (reader thread)", "read_ahead"),
+        # the threads first: the main thread's stacks pass through write_behind too
+        ("neutralize + write CSV (writer thread)", "write_behind.<locals>.run"),
+        ("neutralize + write CSV (writer thread)", "TableWriter.write"),
+        ("neutralize + write CSV (writer thread)", "TableWriter.close"),
+        ("read CSV (reader thread)", "read_ahead.<locals>.run"),
         ("read CSV (reader thread)", "read_batches"),
         ("read CSV (reader thread)", "gen (notorious_screen/_files.py)"),
         ("read CSV (reader thread)", "readinto (notorious_screen/_files.py)"),
-        ("neutralize + write CSV (writer thread)", "write_behind"),
-        ("neutralize + write CSV (writer thread)", "TableWriter.write"),
-        ("neutralize + write CSV (writer thread)", "TableWriter.close"),
         ("fsync + rename", "atomic_output"),
         ("match + rules per new distinct key", "Screener._row"),
         ("match + rules per new distinct key", "_worker_rows"),
@@ -1069,6 +1070,10 @@ def render(res: dict[str, Any]) -> str:
         lines.append(imp.get("error", "Not run."))
 
     prof = res.get("profile") or {}
+    raw = ROOT / prof["raw"] if prof.get("raw") else None
+    if raw is not None and raw.exists():
+        # Phases are read from the kept samples, so a better classification needs no rerun.
+        prof = {**prof, **collapse(raw.read_text(encoding="utf-8"), len(prof.get("self") or ()))}
     lines += ["", "## Profile", ""]
     if prof.get("self"):
         lines += [
@@ -1077,7 +1082,9 @@ def render(res: dict[str, Any]) -> str:
             "Shares are of CPU samples. Arrow's own C++ threads are not Python threads and "
             "do not appear, but Arrow work on a Python thread is charged to the calling "
             "function (`_make_generic_wrapper.<locals>.wrapper` is any `pyarrow.compute` "
-            "call).",
+            "call). Timed waits on the reader's and writer's queues and on the worker's pipe "
+            "count as running for py-spy; they are the phase *waiting on a queue or a "
+            "worker*.",
             "",
         ]
         summary = []
