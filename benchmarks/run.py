@@ -1,6 +1,6 @@
 """Benchmark harness: times the real CLI and the Python API and writes benchmarks/report.md.
 
-    python benchmarks/run.py --sizes 100k,1M,10M        # everything (about 20 minutes)
+    python benchmarks/run.py --sizes 100k,1M,10M        # everything (about 8 minutes)
     python benchmarks/run.py --sizes 100k,1M            # without the 10M memory check
     python benchmarks/run.py --render-only              # rewrite the report from the last results
 
