@@ -153,6 +153,8 @@ class Screener:
         # threads); bounded, and cleared whole when full.
         self._table = _RowTable()
         self._seen: dict[str, int] = {}
+        self._seen_hosts: pa.Array = pa.nulls(0, pa.string())
+        self._seen_host_ids = np.zeros(0, dtype=np.int64)
         self._group_rows: dict[int, int] = {}
         self._lock = threading.Lock()
         self._row_cache: dict[tuple[str, str | None], tuple[Any, ...]] = {}
@@ -339,22 +341,25 @@ class Screener:
         hosts = pa.nulls(n, pa.string()) if self._per_url else fast_hosts(urls)
         host_enc = _encode(hosts)
         u_idx = _indices(host_enc)
-        host_distinct: list[str] = host_enc.dictionary.to_pylist()
         other = u_idx < 0
         if urls.null_count:
             missing = bools(urls.is_null())
             other &= ~missing
         raw_enc = _encode(urls.filter(mask(other)))
-        raw_distinct: list[str] = raw_enc.dictionary.to_pylist()
-        u_idx[other] = len(host_distinct) + _indices(raw_enc)
-        url_distinct = ["h" + h for h in host_distinct] + ["u" + u for u in raw_distinct]
+        host_dict = host_enc.dictionary
+        n_hosts = len(host_dict)
+        others = ["u" + u for u in raw_enc.dictionary.to_pylist()]
+        u_idx[other] = n_hosts + _indices(raw_enc)
         if urls.null_count:
-            u_idx[missing] = len(url_distinct)
-            url_distinct.append("n")
+            u_idx[missing] = n_hosts + len(others)
+            others.append("n")
+
+        def url_key(i: int) -> str:
+            return "h" + str(host_dict[i].as_py()) if i < n_hosts else others[i - n_hosts]
+
         with self._lock:
-            table = self._table
-            key_ids = self._key_ids(host_enc.dictionary, url_distinct)
-            rows = list(table.rows)
+            key_ids = self._key_ids(host_dict, others)
+            rows = list(self._table.rows)
         final = key_ids[u_idx]
         if names is not None:
             # 2. Names. The URL decides whenever it is recognised, so a row needs its own
@@ -378,7 +383,7 @@ class Screener:
                 distinct_pairs, inverse = np.unique(pair, return_inverse=True)
                 pair_rows = self._rows(
                     [
-                        (url_distinct[int(p // width)], name_distinct[int(p % width)])
+                        (url_key(int(p // width)), name_distinct[int(p % width)])
                         for p in distinct_pairs
                     ]
                 )
@@ -394,44 +399,58 @@ class Screener:
             for col, values in zip(_ROW_COLUMNS, columns, strict=True)
         }
 
-    def _key_ids(self, hosts: pa.Array, distinct: list[str]) -> np.ndarray[Any, np.dtype[np.int64]]:
-        """The table row of each distinct URL key (the first ``len(hosts)`` are ``"h" + host``).
+    def _key_ids(self, hosts: pa.Array, others: list[str]) -> np.ndarray[Any, np.dtype[np.int64]]:
+        """The table row of each distinct URL key: the clean ``hosts`` (key ``"h" + host``),
+        then the ``others`` keys.
 
-        Keys met in earlier batches are looked up. Of the new ones, with a host-free pack,
-        hosts under a market's or owner's host are resolved in bulk (`HostResolver`) and each
-        group is screened once, through one of its hosts; the rest are screened one by one
-        (and the key of a host under no table host becomes ``"k" + host`` in ``distinct``, so
+        Keys met in earlier batches are looked up (hosts in Arrow, the rest in a dict). Of the
+        new ones, with a host-free pack, hosts under a market's or owner's host are resolved
+        in bulk (`HostResolver`) and each group is screened once, through one of its hosts;
+        the rest are screened one by one (a host under no table host as ``"k" + host``, so
         its matching skips that step). Call with the lock held.
         """
-        if len(self._seen) >= _CACHE_ROWS or len(self._table.rows) >= _CACHE_ROWS:
+        if len(self._seen) + len(self._seen_host_ids) >= _CACHE_ROWS or (
+            len(self._table.rows) >= _CACHE_ROWS
+        ):
             self._seen.clear()
+            self._seen_hosts = pa.nulls(0, pa.string())
+            self._seen_host_ids = np.zeros(0, dtype=np.int64)
             self._group_rows.clear()
             self._table = _RowTable()
-        table, seen = self._table, self._seen
-        ids = np.fromiter((seen.get(k, -1) for k in distinct), dtype=np.int64, count=len(distinct))
+        table, seen, n_hosts = self._table, self._seen, len(hosts)
+        ids = np.full(n_hosts + len(others), -1, dtype=np.int64)
+        if n_hosts and len(self._seen_hosts):
+            at = indices(pc.index_in(hosts, value_set=self._seen_hosts))
+            ids[:n_hosts] = np.where(at >= 0, self._seen_host_ids[np.maximum(at, 0)], -1)
+        ids[n_hosts:] = [seen.get(k, -1) for k in others]
         new = np.flatnonzero(ids < 0)
         if not len(new):
             return ids
+        new_at = new[new < n_hosts]
+        new_hosts = hosts.take(pa.Array.from_buffers(
+            pa.int64(), len(new_at), [None, pa.py_buffer(new_at)]
+        ))  # fmt: skip
+        keys = {i: "h" + h for i, h in zip(new_at.tolist(), new_hosts.to_pylist(), strict=True)}
+        keys.update((i, others[i - n_hosts]) for i in new[new >= n_hosts].tolist())
         if self._resolver is not None:
-            new_hosts = new[new < len(hosts)]
-            groups = self._resolver.groups(hosts.take(pa.Array.from_buffers(
-                pa.int64(), len(new_hosts), [None, pa.py_buffer(new_hosts)]
-            )))  # fmt: skip
-            for at, group in zip(new_hosts.tolist(), groups.tolist(), strict=True):
+            groups = self._resolver.groups(new_hosts)
+            for at_i, group in zip(new_at.tolist(), groups.tolist(), strict=True):
                 if group == -1:  # under no table host: the matcher can skip that step
-                    distinct[at] = "k" + distinct[at][1:]
+                    keys[at_i] = "k" + keys[at_i][1:]
                 if group < 0:
                     continue
                 row_id = self._group_rows.get(group)
                 if row_id is None:
-                    row_id = self._group_rows[group] = table.add(self._row(distinct[at], None))
-                ids[at] = row_id
+                    row_id = self._group_rows[group] = table.add(self._row(keys[at_i], None))
+                ids[at_i] = row_id
         pending = [i for i in new.tolist() if ids[i] < 0]
         if pending:
-            rows = self._rows([(distinct[i], None) for i in pending])
+            rows = self._rows([(keys[i], None) for i in pending])
             ids[pending] = [table.add(r) for r in rows]
-        for i in new.tolist():
-            seen["h" + distinct[i][1:] if distinct[i][0] == "k" else distinct[i]] = int(ids[i])
+        self._seen_hosts = pa.concat_arrays([self._seen_hosts, new_hosts])
+        self._seen_host_ids = np.concatenate([self._seen_host_ids, ids[new_at]])
+        for i in new[new >= n_hosts].tolist():
+            seen[others[i - n_hosts]] = int(ids[i])
         return ids
 
     def _rows(self, keys: list[tuple[str, str | None]]) -> list[tuple[Any, ...]]:
