@@ -1031,9 +1031,10 @@ def render(res: dict[str, Any]) -> str:
             "chunks of 100,000 rows) on a reader thread one chunk ahead, the "
             "screener on the main thread, and a writer thread one chunk behind; "
             "the screener's caches are bounded, so its peak should not follow the input "
-            "size. The floor and the API hold the whole "
-            "table in memory by design. Peak RSS is the kernel's exact high-water mark for "
-            "the main process (and, through `wait4`, the largest single process below it); the "
+            "size. The floor holds the whole table in memory by design, and so does the "
+            "API up to `--api-max-size` (above it, it runs chunked). Peak RSS is the "
+            "kernel's exact high-water mark for the main process (and, through `wait4`, "
+            "the largest single process below it); the "
             "process-tree figure sums the proportional set size (shared copy-on-write pages "
             "counted once) of the CLI and any worker processes, sampled every 0.1 s. The "
             "targets use the larger of the two.",
