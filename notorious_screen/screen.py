@@ -381,12 +381,12 @@ class Screener:
                 width = len(name_distinct) + 1
                 pair = u_idx[need].astype(np.int64) * width + n_idx[need]
                 distinct_pairs, inverse = np.unique(pair, return_inverse=True)
-                pair_rows = self._rows(
-                    [
-                        (url_key(int(p // width)), name_distinct[int(p % width)])
-                        for p in distinct_pairs
-                    ]
-                )
+                pairs = [
+                    (url_key(int(p // width)), name_distinct[int(p % width)])
+                    for p in distinct_pairs
+                ]
+                with self._lock:  # the worker pool and the caches are shared
+                    pair_rows = self._rows(pairs)
                 pair_ids = np.arange(len(rows), len(rows) + len(pair_rows), dtype=np.int64)
                 rows.extend(pair_rows)
                 final[need] = pair_ids[inverse.reshape(-1)]
