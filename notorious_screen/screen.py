@@ -381,7 +381,7 @@ class Screener:
                 width = len(name_distinct) + 1
                 pair = u_idx[need].astype(np.int64) * width + n_idx[need]
                 distinct_pairs, inverse = np.unique(pair, return_inverse=True)
-                pairs = [
+                pairs: list[tuple[str, str | None]] = [
                     (url_key(int(p // width)), name_distinct[int(p % width)])
                     for p in distinct_pairs
                 ]
