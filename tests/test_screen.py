@@ -169,6 +169,23 @@ def test_screener_pickles_and_threads(screener: Screener) -> None:
     assert scores == [screener.screen_url(u).score for u in urls] * 50
 
 
+def test_batches_screened_from_many_threads_agree_with_one_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The engine's memory across batches is shared by threads (Dask runs partitions on
+    # threads); a tiny bound makes it start afresh many times while they run.
+    import notorious_screen.screen as screen_module
+
+    monkeypatch.setattr(screen_module, "_CACHE_ROWS", 64)
+    parts = [_generated(300, seed=s) for s in range(12)]
+    expected = [Screener().screen_frame(p, name_column="seller_name") for p in parts]
+    shared = Screener()
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda p: shared.screen_frame(p, name_column="seller_name"), parts))
+    for want, have in zip(expected, got, strict=True):
+        pd.testing.assert_frame_equal(want, have)
+
+
 def test_screen_result_is_frozen_and_reproducible(screener: Screener) -> None:
     r = screener.screen_url("https://item.taobao.com/item.htm?id=1")
     assert r.listed and r.market is not None and r.market.id == "taobao"
