@@ -1,11 +1,12 @@
 """The Screener: normalize -> match -> rules, for one URL, a DataFrame or a stream of Arrow batches.
 
 All three entry points share one engine so they cannot disagree. The batch engine works on
-Arrow arrays: a vectorised regular expression pulls the host out of the common clean URL
-(``https://host/path``) and every other input goes through the full WHATWG normalizer, once per
-distinct string. Matching and rule evaluation then run once per distinct key and are mapped
-back to rows with ``take``: real inputs repeat hosts heavily, so cost follows distinct hosts,
-not rows.
+Arrow arrays: the host of each clean URL (``https://host/path``) is cut out of the buffers in
+bulk (`_bulk.fast_hosts`) and every other input goes through the full WHATWG normalizer, once
+per distinct string. Hosts under a market's or owner's host are resolved in bulk too
+(`_bulk.HostResolver`) and screened once per group; every other distinct key is matched once,
+remembered across batches, and mapped back to rows with ``take``: real inputs repeat hosts
+heavily, so cost follows distinct hosts, not rows.
 """
 
 from __future__ import annotations
