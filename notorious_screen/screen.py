@@ -316,20 +316,38 @@ class Screener:
         check_columns(list(map(str, df.columns)), url_column=url_column, name_column=name_column)
         urls = _to_arrow_strings(df[url_column])
         names = _to_arrow_strings(df[name_column]) if name_column is not None else None
-        columns = self.screen_arrays(urls, names)
+        rows, final = self._screen(urls, names)
+        columns = list(zip(*rows, strict=True)) if rows else [()] * len(_ROW_COLUMNS)
         out: pd.DataFrame = df.copy(deep=False)
-        for col in OUTPUT_COLUMNS:
-            # A NumPy array carries no index, so the values land on the frame's rows by
-            # position whatever its index; text columns are object dtype with None for missing
-            # on every pandas version.
-            values = columns[col].to_numpy(zero_copy_only=False)
-            out[col] = pd.Series(values, index=df.index, name=col, dtype=_PANDAS_DTYPES[col])
+        for col, distinct in zip(_ROW_COLUMNS, columns, strict=True):
+            if col not in OUTPUT_COLUMNS:
+                continue
+            # One NumPy value per distinct row, then taken per row: text cells share their
+            # str objects instead of a new one per row. A NumPy array carries no index, so the
+            # values land on the frame's rows by position whatever its index; text columns are
+            # object dtype with None for missing on every pandas version.
+            dtype = _PANDAS_DTYPES[col]
+            table = np.empty(len(distinct), dtype=object if dtype == "object" else dtype)
+            table[:] = distinct
+            out[col] = pd.Series(table[final], index=df.index, name=col, dtype=dtype)
         return out
 
     def screen_arrays(
         self, urls: pa.Array | pa.ChunkedArray, names: pa.Array | pa.ChunkedArray | None = None
     ) -> dict[str, pa.Array]:
         """The batch engine: Arrow string arrays in, one Arrow array per output column out."""
+        rows, final = self._screen(urls, names)
+        columns = list(zip(*rows, strict=True)) if rows else [()] * len(_ROW_COLUMNS)
+        take = pa.Array.from_buffers(pa.int64(), len(final), [None, pa.py_buffer(final)])
+        return {
+            col: column(values, _ARROW_TYPES[col]).take(take)
+            for col, values in zip(_ROW_COLUMNS, columns, strict=True)
+        }
+
+    def _screen(
+        self, urls: pa.Array | pa.ChunkedArray, names: pa.Array | pa.ChunkedArray | None
+    ) -> tuple[list[tuple[Any, ...]], np.ndarray[Any, np.dtype[np.int64]]]:
+        """The distinct output rows of a batch, and each input row's position among them."""
         urls = _as_string_array(urls)
         n = len(urls)
         if names is not None:
@@ -392,13 +410,7 @@ class Screener:
                 rows.extend(pair_rows)
                 final[need] = pair_ids[inverse.reshape(-1)]
 
-        # 3. Back to rows: one small array per column (a value per distinct row), then take.
-        columns = list(zip(*rows, strict=True)) if rows else [()] * len(_ROW_COLUMNS)
-        take = pa.Array.from_buffers(pa.int64(), n, [None, pa.py_buffer(final)])
-        return {
-            col: column(values, _ARROW_TYPES[col]).take(take)
-            for col, values in zip(_ROW_COLUMNS, columns, strict=True)
-        }
+        return rows, final
 
     def _key_ids(self, hosts: pa.Array, others: list[str]) -> np.ndarray[Any, np.dtype[np.int64]]:
         """The table row of each distinct URL key: the clean ``hosts`` (key ``"h" + host``),
