@@ -158,14 +158,14 @@ class HostResolver:
         if n == 0:
             return groups
         stripped = pc.replace_substring_regex(hosts, r"^www\.", "")
-        exact = _positions(pc.index_in(stripped, value_set=self._primary))
+        exact = indices(pc.index_in(stripped, value_set=self._primary))
         reversed_hosts = pc.utf8_reverse(hosts)
-        labels = _positions(pc.count_substring(hosts, ".")) + 1
+        labels = indices(pc.count_substring(hosts, ".")) + 1
         best = np.full(n, -1, dtype=np.int64)
         whole = np.zeros(n, dtype=bool)
         for depth, pattern in self._suffixes:  # the longest suffix first
             suffix = pc.struct_field(pc.extract_regex(reversed_hosts, pattern), [0])
-            found = _positions(pc.index_in(suffix, value_set=self._reversed))
+            found = indices(pc.index_in(suffix, value_set=self._reversed))
             new = (best < 0) & (found >= 0)
             best[new] = found[new]
             whole[new] = labels[new] == depth
@@ -177,10 +177,6 @@ class HostResolver:
         at_www = exact >= 0
         groups[at_www] = np.where(self._primary_ok[exact[at_www]], exact[at_www], -2)
         return groups
-
-
-def _positions(found: pa.Array) -> Ints:
-    return indices(found)
 
 
 # Arrays built from buffers: ``pa.array`` imports pandas on first use (0.2 s of a CLI run that

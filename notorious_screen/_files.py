@@ -56,7 +56,7 @@ BLOCK_BYTES = 16 * 1024 * 1024
 #: Bytes per block of the streaming CSV reader. pyarrow holds several dozen blocks' worth of
 #: buffers, so this sets the reader's memory; rows longer than a block are still read whole.
 READ_BLOCK_BYTES = 4 * 1024 * 1024
-_FORMULA_START = r"^[=+\-@\t\r]"
+# What a spreadsheet runs as a formula when a cell starts with it.
 _FORMULA_CHARS = b"=+-@\t\r"
 
 
@@ -1013,7 +1013,7 @@ def write_behind(
 
 
 def _neutralize_text(text: str) -> str:
-    return "'" + text if re.match(_FORMULA_START, text) else text
+    return "'" + text if text and text[0] in _FORMULA_CHARS.decode() else text
 
 
 _XLSX_ILLEGAL = None

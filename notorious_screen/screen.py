@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 from ._bulk import HostResolver, bools, column, fast_hosts, indices, mask
 from .errors import InputError
 from .markets import Edition, Listing, Market, MarketData, Owner, load_markets
-from .match import Match, Matcher, MatchKind, VariantDetector
+from .match import Match, Matcher, MatchKind, VariantClass, VariantDetector
 from .normalize import PSL_VERSION, ErrorCode, _coerce, _ldh_host
 from .rules import Evaluation, Reason, RulePack, load_rule_pack
 
@@ -543,16 +543,8 @@ class Screener:
             url = _ldh_host(text)
             found = self.matcher._found_unresolved(url)
             market, owner, match_kind, variant, imitates, similarity, _ = found
-            found_signature = (
-                market.id if market else None,
-                owner.id if owner else None,
-                match_kind,
-                variant,
-                imitates,
-                float(similarity),
-                None,
-                url.host if market is not None and market.id in self._scoped else None,
-                None,
+            found_signature = self._row_signature(
+                market, owner, match_kind, variant, imitates, similarity, None, url.host, None
             )
             row = self._match_rows.get(found_signature)
             if row is not None:
@@ -566,18 +558,10 @@ class Screener:
             signature = None
             if self._host_free:
                 # Many distinct inputs give the same row: build each row once.
-                market = match.market
-                signature = (
-                    market.id if market else None,
-                    match.owner.id if match.owner else None,
-                    match.kind,
-                    match.variant,
-                    match.imitates,
-                    match.similarity,
-                    match.error,
-                    match.host if market is not None and market.id in self._scoped else None,
-                    name if self._reads_name else None,
-                )
+                signature = self._row_signature(
+                    match.market, match.owner, match.kind, match.variant, match.imitates,
+                    match.similarity, match.error, match.host, name,
+                )  # fmt: skip
                 row = self._match_rows.get(signature)
                 if row is not None:
                     self._remember(cache_key, row)
@@ -606,6 +590,32 @@ class Screener:
             self._match_rows[signature] = row
         self._remember(cache_key, row)
         return row
+
+    def _row_signature(
+        self,
+        market: Market | None,
+        owner: Owner | None,
+        kind: MatchKind,
+        variant: VariantClass | None,
+        imitates: str | None,
+        similarity: float,
+        error: ErrorCode | None,
+        host: str | None,
+        name: str | None,
+    ) -> tuple[Any, ...]:
+        """All a row depends on under a host-free pack: the match without its input, the host
+        only where a listing scope makes it count, the name only if the pack reads it."""
+        return (
+            market.id if market else None,
+            owner.id if owner else None,
+            kind,
+            variant,
+            imitates,
+            float(similarity),
+            error,
+            host if market is not None and market.id in self._scoped else None,
+            name if self._reads_name else None,
+        )
 
     def _remember(self, key: tuple[str, str | None], row: tuple[Any, ...]) -> None:
         if len(self._row_cache) >= _CACHE_ROWS:
@@ -710,7 +720,8 @@ def _worker_rows(keys: list[tuple[str, str | None]]) -> list[tuple[Any, ...]]:
 
 
 class _RowTable:
-    """The distinct output rows of one batch, each with its position."""
+    """Distinct output rows, each with its position (the batch engine's table, kept across
+    batches until it is cleared)."""
 
     def __init__(self) -> None:
         self.rows: list[tuple[Any, ...]] = []
