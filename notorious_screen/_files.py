@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
-from ._bulk import first_byte_in, prefixed
+from ._arrow import first_byte_in, prefixed
 from .errors import InputError
 
 __all__ = [

@@ -16,11 +16,10 @@ A URL is tried in this order; the first step that recognises it decides (``Match
    generic labels (``vk``, ``nic``, ``mega``) are not matched at all.
 4. ``variant``: a lookalike of a market or owner host (``_variants``), unless the host is on the
    legitimate-lookalike list.
-5. ``name``: only when the URL is missing, unusable, or recognised by none of the above.
-
-The name step is two-stage: an exact dictionary hit on the compact key, else a rapidfuzz
-``process.extract`` prefilter over every folded name, rescored token by token with
-length-relative edit budgets so a short name only matches whole tokens.
+5. ``name``: only when there is no usable URL (missing, empty or unusable). What the URL
+   proves outranks what a seller's name suggests: with a usable URL the name never decides,
+   and a name that names another market is kept as ``Match.mentions`` (``_names`` says when a
+   name names a market).
 """
 
 from __future__ import annotations
@@ -31,12 +30,9 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from rapidfuzz import fuzz, process
-from rapidfuzz.distance import Levenshtein
-
 from ._confusables import skeleton
+from ._names import NameHit, NameIndex
 from ._variants import (
-    GENERIC_LABELS,
     Candidate,
     Target,
     Variant,
@@ -44,14 +40,7 @@ from ._variants import (
     VariantIndex,
 )
 from .markets import Market, MarketData, Owner, load_markets
-from .normalize import (
-    ErrorCode,
-    NormalizedName,
-    NormalizedURL,
-    normalize_host,
-    normalize_name,
-    normalize_url,
-)
+from .normalize import ErrorCode, NormalizedURL, normalize_host, normalize_name, normalize_url
 
 __all__ = [
     "Match",
@@ -85,8 +74,11 @@ class Match:
     when it has one). ``variant`` and ``imitates`` are set for ``kind`` ``variant`` only.
     ``similarity`` is 100 for exact, subdomain, alias and owner hits; for variants it is the
     rapidfuzz Indel similarity of the folded label and the imitated label; for names, the
-    rescored name similarity. ``error`` is set only when no input was usable (the URL's own
-    code stays in ``url.error`` when a name matched instead).
+    rescored name similarity. ``error`` says why a URL could not be used: set for a non-empty
+    URL that is not usable (even when the name then decided), and when no input was usable.
+    ``mentions`` is the market a name names when the name did not decide (the URL was usable)
+    and the URL does not prove it: a seller trading on a platform's name, not a row on that
+    platform. ``mention_similarity`` says how closely the name spells it (100: exactly).
     """
 
     input: str | None
@@ -104,6 +96,8 @@ class Match:
     explanation: str
     error: ErrorCode | None
     url: NormalizedURL | None
+    mentions: Market | None = None
+    mention_similarity: float = 0.0
 
 
 def bundled_legitimate() -> tuple[str, ...]:
@@ -204,173 +198,6 @@ def _rebuild_detector(targets: tuple[str, ...], legitimate: tuple[str, ...]) -> 
     return VariantDetector(targets, legitimate=legitimate)
 
 
-# ---- names ----------------------------------------------------------------------------------
-
-#: Tokens a name may carry besides the market's own name without changing what it names.
-_NAME_FILLER = frozenset(
-    str.split(
-        """
-    store shop shops official flagship outlet online seller sellers vendor the of and on in at
-    mall market markets marketplace center centre plaza city street road electronics electronic
-    inc ltd llc co company group limited corp corporation holdings
-    """
-    )
-)
-
-
-@dataclass(frozen=True, slots=True)
-class _NameKey:
-    key: NormalizedName
-    market: str | None
-    owner: str | None
-    distinctive: bool
-    cjk: bool
-    context: frozenset[str]
-
-
-def _is_cjk_text(text: str) -> bool:
-    return any(ord(c) >= 0x2E80 for c in text)
-
-
-def _edit_budget(length: int) -> int:
-    return 0 if length < 5 else 1 if length < 9 else 2
-
-
-def _token_eq(a: str, b: str) -> bool:
-    if a == b:
-        return True
-    budget = _edit_budget(min(len(a), len(b)))
-    return budget > 0 and Levenshtein.distance(a, b, score_cutoff=budget) <= budget
-
-
-_MISS = object()
-_NAME_CACHE = 1 << 16
-
-
-class _NameIndex:
-    def __init__(self, data: MarketData) -> None:
-        keys: list[_NameKey] = []
-        for market in sorted(data.markets.values(), key=lambda m: m.id):
-            context = _context_tokens(market)
-            for raw in (market.name, *market.names):
-                self._add(keys, raw, market.id, market.owner, context)
-        for owner in sorted(data.owners.values(), key=lambda o: o.id):
-            for raw in (owner.name, *owner.names):
-                self._add(keys, raw, None, owner.id, frozenset())
-        self._keys = tuple(keys)
-        self._choices = [k.key.folded for k in keys]
-        exact: dict[str, list[int]] = {}
-        for i, k in enumerate(keys):
-            exact.setdefault(k.key.compact, []).append(i)
-            exact.setdefault(k.key.folded.replace(" ", ""), []).append(i)
-        self._exact = {c: tuple(dict.fromkeys(v)) for c, v in exact.items()}
-        self._cache: dict[NormalizedName, tuple[_NameKey, float, str] | None] = {}
-
-    @staticmethod
-    def _add(
-        keys: list[_NameKey],
-        raw: str,
-        market: str | None,
-        owner: str | None,
-        context: frozenset[str],
-    ) -> None:
-        key = normalize_name(raw)
-        if key.error is not None or not key.compact:
-            return
-        meaningful = [t for t in key.tokens if t not in _NAME_FILLER]
-        core = "".join(meaningful)
-        cjk = _is_cjk_text(key.compact)
-        distinctive = (len(core) >= 2 if cjk else len(core) >= 5) and core not in GENERIC_LABELS
-        keys.append(_NameKey(key, market, owner, distinctive, cjk, context))
-
-    def lookup(self, name: NormalizedName) -> tuple[_NameKey, float, str] | None:
-        # Seller names repeat heavily across rows; the prefilter is the costly part.
-        cached = self._cache.get(name, _MISS)
-        if cached is not _MISS:
-            return cached  # type: ignore[return-value]
-        found = self._lookup(name)
-        if len(self._cache) < _NAME_CACHE:
-            self._cache[name] = found
-        return found
-
-    def _lookup(self, name: NormalizedName) -> tuple[_NameKey, float, str] | None:
-        exact = self._exact.get(name.compact, ()) + self._exact.get(
-            name.folded.replace(" ", ""), ()
-        )
-        if exact:
-            # markets before owners, then the longest key, then data order: deterministic
-            idx = min(exact, key=lambda i: (self._keys[i].market is None, i))
-            return self._keys[idx], 100.0, "exact name"
-        hits = process.extract(
-            name.folded, self._choices, scorer=fuzz.WRatio, score_cutoff=60, limit=12
-        )
-        scored: list[tuple[float, int, int, str]] = []
-        for _, _, idx in hits:
-            result = self._rescore(name, self._keys[idx])
-            if result is not None:
-                score, how = result
-                scored.append((-score, -len(self._keys[idx].key.compact), idx, how))
-        if not scored:
-            return None
-        scored.sort()
-        neg, _, idx, how = scored[0]
-        return self._keys[idx], -neg, how
-
-    @staticmethod
-    def _rescore(query: NormalizedName, key: _NameKey) -> tuple[float, str] | None:
-        k = key.key
-        if key.cjk:
-            # CJK has no spaces: a distinctive name inside the query (微信小店 -> 微信).
-            if key.distinctive and k.compact in query.compact:
-                surplus = len(query.compact) - len(k.compact)
-                return 100.0 - 30.0 * surplus / len(query.compact), "name contained"
-            return None
-        q_tokens = [t for t in query.folded.split(" ") if t]
-        k_tokens = [t for t in k.folded.split(" ") if t]
-        span = _find_span(q_tokens, k_tokens)
-        if span is None:
-            return None
-        start, end = span
-        rest = q_tokens[:start] + q_tokens[end:]
-        extra = [t for t in rest if t not in _NAME_FILLER and t not in key.context]
-        if extra and not key.distinctive:
-            return None
-        matched = sum(len(t) for t in q_tokens[start:end])
-        total = matched + sum(len(t) for t in extra)
-        ratio = fuzz.ratio("".join(q_tokens[start:end]), k.folded.replace(" ", ""))
-        score = ratio * (0.7 + 0.3 * matched / total)
-        return round(score, 1), "name tokens" if not extra else "name inside a longer name"
-
-
-def _find_span(query: list[str], key: list[str]) -> tuple[int, int] | None:
-    """Where the key's tokens occur in the query as a contiguous run (tokens may be glued)."""
-    key_compact = "".join(key)
-    n = len(query)
-    for start in range(n):
-        # token-by-token, each within its length-relative edit budget
-        if start + len(key) <= n and all(
-            _token_eq(query[start + i], key[i]) for i in range(len(key))
-        ):
-            return start, start + len(key)
-        # glued or split differently: "ali express" vs "aliexpress"
-        glued = ""
-        for end in range(start, n):
-            glued += query[end]
-            if len(glued) > len(key_compact) + 2:
-                break
-            if (end > start or len(key) > 1) and _token_eq(glued, key_compact):
-                return start, end + 1
-    return None
-
-
-def _context_tokens(market: Market) -> frozenset[str]:
-    words: set[str] = set()
-    for text in (market.city, market.country):
-        if text:
-            words.update(normalize_name(text).folded.split(" "))
-    return frozenset(w for w in words if w)
-
-
 # ---- the matcher ----------------------------------------------------------------------------
 
 
@@ -443,7 +270,7 @@ class Matcher:
         self._label_markets = label_markets
         self._label_owner = label_owner
         self._index = index
-        self._names = _NameIndex(data)
+        self._names = NameIndex(data)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild_matcher, (self._data, self._extra_legitimate))
@@ -470,8 +297,9 @@ class Matcher:
     def match(self, url: object = None, *, name: object = None) -> Match:
         """Match one URL (or bare host) and/or one name. Never raises on bad input.
 
-        The URL decides whenever it is recognised (exact, subdomain, alias, owner or
-        variant); the name is used only when the URL is absent, unusable or unrecognised.
+        Evidence has an order: a usable URL decides what the input is, recognised or not;
+        the name decides only when there is no usable URL. A name that names a market the URL
+        does not prove is kept as `Match.mentions`, never as the market.
         """
         if isinstance(url, NormalizedURL):
             norm: NormalizedURL | None = url
@@ -479,36 +307,28 @@ class Matcher:
             norm = normalize_url(url) if url is not None else None
         name_input = name if isinstance(name, str) else None
         url_input = norm.input if norm is not None else None
+        hit = self._names.lookup(name) if name is not None else None
         if norm is not None and norm.error is None:
-            found = self._match_url(norm)
-            if found is not None:
-                market, owner, kind, variant, imitates, sim, why = found
-                return self._build(
-                    norm, url_input, name_input, market, owner, kind, variant, imitates, sim, why
-                )
-        nname = normalize_name(name) if name is not None else None
-        if nname is not None and nname.error is None:
-            hit = self._names.lookup(nname)
-            if hit is not None:
-                key, score, how = hit
-                market = self._data.markets[key.market] if key.market else None
-                owner = self._owner_of(market, key.owner)
-                label = market.name if market else owner.name if owner else "?"
-                why = f"{how}: {nname.input!r} matches {label} ({key.key.input!r})"
-                return self._build(
-                    norm, url_input, name_input, market, owner, MatchKind.NAME, None, None,
-                    score, why,
-                )  # fmt: skip
-        error: ErrorCode | None = None
-        url_usable = norm is not None and norm.error is None
-        name_usable = nname is not None and nname.error is None
-        if not url_usable and not name_usable:
-            if norm is not None and norm.error is not None:
-                error = norm.error
-            elif nname is not None and nname.error is not None:
-                error = nname.error
-            else:
-                error = ErrorCode.EMPTY
+            found = self._match_url(norm) or _NOT_FOUND
+            return self._build(norm, url_input, name_input, *found, mention=hit)
+        # No usable URL. A non-empty one that could not be used keeps its reason either way.
+        url_error: ErrorCode | None = None
+        if norm is not None and norm.error is not ErrorCode.EMPTY:
+            url_error = norm.error
+        if hit is not None:
+            market = self._data.markets[hit.key.market] if hit.key.market else None
+            owner = self._owner_of(market, hit.key.owner)
+            label = market.name if market else owner.name if owner else "?"
+            why = f"{hit.how}: {name_input!r} matches {label} ({hit.key.key.input!r})"
+            return self._build(
+                norm, url_input, name_input, market, owner, MatchKind.NAME, None, None,
+                hit.score, why, error=url_error,
+            )  # fmt: skip
+        error = url_error
+        if error is None:
+            name_error = normalize_name(name).error if name is not None else ErrorCode.EMPTY
+            if name_error is not None:
+                error = norm.error if norm is not None else name_error
         why = "no input" if error is ErrorCode.EMPTY else (
             f"unusable input ({error.value})" if error else "no listed market recognised"
         )  # fmt: skip
@@ -516,6 +336,11 @@ class Matcher:
             norm, url_input, name_input, None, None, MatchKind.NONE, None, None, 0.0, why,
             error=error,
         )  # fmt: skip
+
+    def name_hits(self, names: list[str]) -> list[NameHit | None]:
+        """What each of many distinct names names (the Screener's batch path): one vectorised
+        gate for all of them, then Python for the few that can name a market at all."""
+        return self._names.lookup_many(names)
 
     # ---- steps -------------------------------------------------------------------------
     def _owner_of(self, market: Market | None, owner_id: str | None) -> Owner | None:
@@ -553,10 +378,7 @@ class Matcher:
         """What `match` finds for a usable URL whose host the caller has already looked up in
         the host tables and found under none of them (the Screener does that for whole
         batches); ``self._build(url, url.input, None, *found)`` is the Match."""
-        found = self._match_url(url, tables_checked=True)
-        if found is None:
-            return None, None, MatchKind.NONE, None, None, 0.0, "no listed market recognised"
-        return found
+        return self._match_url(url, tables_checked=True) or _NOT_FOUND
 
     def _match_url(self, url: NormalizedURL, *, tables_checked: bool = False) -> _Found | None:
         host = url.host
@@ -652,7 +474,20 @@ class Matcher:
         explanation: str,
         *,
         error: ErrorCode | None = None,
+        mention: NameHit | None = None,
     ) -> Match:
+        mentions: Market | None = None
+        mention_similarity = 0.0
+        if mention is not None and mention.key.market is not None:
+            named = self._data.markets[mention.key.market]
+            if market is None or named.id != market.id:
+                mentions, mention_similarity = named, mention.spelled
+                spelling = "spelled exactly" if mention.spelled == 100 else "misspelt"
+                explanation = (
+                    f"{explanation}; the name {name_input!r} mentions {named.name}"
+                    f" ({spelling}, similarity {mention.spelled:.0f}), which the URL does not"
+                    " prove"
+                )
         return Match(
             input=url_input,
             name_input=name_input,
@@ -669,7 +504,12 @@ class Matcher:
             explanation=explanation,
             error=error,
             url=norm,
+            mentions=mentions,
+            mention_similarity=float(mention_similarity),
         )
+
+
+_NOT_FOUND: _Found = (None, None, MatchKind.NONE, None, None, 0.0, "no listed market recognised")
 
 
 def _rebuild_matcher(data: MarketData, legitimate: tuple[str, ...]) -> Matcher:

@@ -115,6 +115,9 @@ FIELDS: Mapping[str, FieldType] = MappingProxyType(
         "brand_lookalike": _B,
         "brand_authorized": _B,
         "error": _S,
+        "name_mentions": _S,
+        "name_mentions_name": _S,
+        "name_similarity": _N,
     }
 )
 

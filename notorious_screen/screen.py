@@ -25,11 +25,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._bulk import HostResolver, bools, column, fast_hosts, indices, mask
+from ._arrow import bools, column, indices, mask
+from ._bulk import HostResolver, fast_hosts
+from ._names import NameHit
 from .errors import InputError
 from .markets import Edition, Listing, Market, MarketData, Owner, load_markets
 from .match import Match, Matcher, MatchKind, VariantClass, VariantDetector
-from .normalize import PSL_VERSION, ErrorCode, _coerce, _ldh_host
+from .normalize import PSL_VERSION, ErrorCode, _coerce, _ldh_host, normalize_host
 from .rules import Evaluation, Reason, RulePack, load_rule_pack
 
 if TYPE_CHECKING:
@@ -61,6 +63,7 @@ OUTPUT_COLUMNS: tuple[str, ...] = (
     "ns_reasons",
     "ns_error",
     "ns_edition",
+    "ns_name_mentions",
 )
 
 # Fields whose value depends on the whole URL rather than the host: a pack that reads them
@@ -298,6 +301,9 @@ class Screener:
             "brand_lookalike": lookalike,
             "brand_authorized": authorized,
             "error": match.error.value if match.error else None,
+            "name_mentions": match.mentions.id if match.mentions else None,
+            "name_mentions_name": match.mentions.name if match.mentions else None,
+            "name_similarity": match.mention_similarity if match.mentions else None,
         }
 
     # ---- many inputs -------------------------------------------------------------------
@@ -317,7 +323,7 @@ class Screener:
         urls = _to_arrow_strings(df[url_column])
         names = _to_arrow_strings(df[name_column]) if name_column is not None else None
         rows, final = self._screen(urls, names)
-        columns = list(zip(*rows, strict=True)) if rows else [()] * len(_ROW_COLUMNS)
+        columns = _columns(rows)
         out: pd.DataFrame = df.copy(deep=False)
         for col, distinct in zip(_ROW_COLUMNS, columns, strict=True):
             if col not in OUTPUT_COLUMNS:
@@ -337,7 +343,7 @@ class Screener:
     ) -> dict[str, pa.Array]:
         """The batch engine: Arrow string arrays in, one Arrow array per output column out."""
         rows, final = self._screen(urls, names)
-        columns = list(zip(*rows, strict=True)) if rows else [()] * len(_ROW_COLUMNS)
+        columns = _columns(rows)
         take = pa.Array.from_buffers(pa.int64(), len(final), [None, pa.py_buffer(final)])
         return {
             col: column(values, _ARROW_TYPES[col]).take(take)
@@ -381,22 +387,36 @@ class Screener:
             rows = list(self._table.rows)
         final = key_ids[u_idx]
         if names is not None:
-            # 2. Names. The URL decides whenever it is recognised, so a row needs its own
-            #    (URL, name) screening only where the URL is unrecognised and the name matches
-            #    something, or the URL is unusable (the name then decides the error), or the
-            #    pack reads the name itself. Everything else reuses the URL's result.
+            # 2. Names. What a usable URL proves decides; the name decides only where there
+            #    is no usable URL, so only those rows need their own (URL, name) screening,
+            #    unless the pack reads the name itself. Elsewhere a name that names a market
+            #    the URL does not prove is a mention: the URL's row plus that finding.
             name_enc = _encode(names)
-            name_distinct: list[str] = name_enc.dictionary.to_pylist()
+            name_dict = name_enc.dictionary
             n_idx = _indices(name_enc)
             has_name = n_idx >= 0
-            if self._reads_name:
-                need = has_name
-            else:
-                settled = np.array([r[_MATCH_AT] != "none" for r in rows], dtype=bool)
-                unusable = np.array([r[_ERROR_AT] is not None for r in rows], dtype=bool)
-                hits = np.array([self._name_matches(v) for v in name_distinct] + [False])
-                need = has_name & ~settled[final] & (hits[n_idx] | unusable[final])
+            unusable = np.array([r[_ERROR_AT] is not None for r in rows], dtype=bool)
+            need = has_name if self._reads_name else has_name & unusable[final]
+            if not self._reads_name and (has_name & ~need).any():
+                hits = self.matcher.name_hits(name_dict.to_pylist())
+                hit_ids, hit_list = _hit_ids(hits)
+                ment = has_name & ~need & (hit_ids[np.maximum(n_idx, 0)] >= 0)
+                if ment.any() and not self._host_free:
+                    need |= ment  # rows depend on the host: screen each (URL, name) pair
+                elif ment.any():
+                    width = len(hit_list)
+                    combo = final[ment] * width + hit_ids[n_idx[ment]]
+                    distinct_combos, inverse = np.unique(combo, return_inverse=True)
+                    with self._lock:
+                        combo_rows = [
+                            self._mention_row(rows[int(c // width)], hit_list[int(c % width)])
+                            for c in distinct_combos
+                        ]
+                    combo_ids = np.arange(len(rows), len(rows) + len(combo_rows), dtype=np.int64)
+                    rows.extend(combo_rows)
+                    final[ment] = combo_ids[inverse.reshape(-1)]
             if need.any():
+                name_distinct: list[str] = name_dict.to_pylist()
                 width = len(name_distinct) + 1
                 pair = u_idx[need].astype(np.int64) * width + n_idx[need]
                 distinct_pairs, inverse = np.unique(pair, return_inverse=True)
@@ -525,9 +545,6 @@ class Screener:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _name_matches(self, name: str) -> bool:
-        return self.matcher.match(None, name=name).kind is not MatchKind.NONE
-
     def _row(self, key: str, name: str | None) -> tuple[Any, ...]:
         """The output row for one distinct URL key and name. Keys: "h" + clean host, "k" + clean
         host under no market or owner host, "u" + any other text, "n" for none."""
@@ -536,6 +553,7 @@ class Screener:
         if row is not None:
             return row
         kind, text = key[:1], key[1:]
+        signature: tuple[Any, ...] | None = None
         if kind == "k" and name is None:
             # A host under no market or owner host (resolved in bulk, so the pack is
             # host-free): its row follows from what the matcher found; thousands of unrelated
@@ -543,30 +561,34 @@ class Screener:
             url = _ldh_host(text)
             found = self.matcher._found_unresolved(url)
             market, owner, match_kind, variant, imitates, similarity, _ = found
-            found_signature = self._row_signature(
+            signature = self._row_signature(
                 market, owner, match_kind, variant, imitates, similarity, None, url.host, None
             )
-            row = self._match_rows.get(found_signature)
+            row = self._match_rows.get(signature)
             if row is not None:
                 self._remember(cache_key, row)
                 return row
-            signature: tuple[Any, ...] | None = found_signature
             match = self.matcher._build(url, url.input, None, *found)
         else:
             target: object = None if kind == "n" else text if kind == "u" else _ldh_host(text)
             match = self.matcher.match(target, name=name)
-            signature = None
             if self._host_free:
                 # Many distinct inputs give the same row: build each row once.
-                signature = self._row_signature(
-                    match.market, match.owner, match.kind, match.variant, match.imitates,
-                    match.similarity, match.error, match.host, name,
-                )  # fmt: skip
+                signature = self._match_signature(match, name)
                 row = self._match_rows.get(signature)
                 if row is not None:
                     self._remember(cache_key, row)
                     return row
-        result = self._result(match, text if self._per_url else None, name)
+        row = self._new_row(match, text if self._per_url else None, name, signature)
+        self._remember(cache_key, row)
+        return row
+
+    def _new_row(
+        self, match: Match, url: str | None, name: str | None, signature: tuple[Any, ...] | None
+    ) -> tuple[Any, ...]:
+        """Screen ``match`` and build its row: the output columns, then the listing status and
+        the signature (host-free packs: what the row follows from; None otherwise)."""
+        result = self._result(match, url, name)
         row = (
             result.market.name if result.market else None,
             result.market.id if result.market else None,
@@ -581,15 +603,40 @@ class Screener:
             _format_reasons(result.reasons),
             result.error.value if result.error else None,
             self._tag,
+            match.mentions.name if match.mentions else None,
             result.listing_status,
+            signature,
         )
         row = self._intern(row)
         if signature is not None:
             if len(self._match_rows) >= _CACHE_ROWS:
                 self._match_rows.clear()
             self._match_rows[signature] = row
-        self._remember(cache_key, row)
         return row
+
+    def _mention_row(self, row: tuple[Any, ...], hit: NameHit) -> tuple[Any, ...]:
+        """The row of a usable URL whose seller name names a market (host-free packs): rebuilt
+        from the URL row's signature, so each (row, mention) pair is screened once."""
+        signature = row[_SIGNATURE_AT]
+        mid, oid, kind, variant, imitates, similarity, error, host = signature[:8]
+        data = self.data
+        market = data.markets[mid] if mid else None
+        owner = data.owners[oid] if oid else None
+        url = normalize_host(host) if host else None
+        match = self.matcher._build(
+            url, None, None, market, owner, kind, variant, imitates, similarity, "",
+            error=error, mention=hit,
+        )  # fmt: skip
+        mentioned = self._match_signature(match, None)
+        found = self._match_rows.get(mentioned)
+        return found if found is not None else self._new_row(match, None, None, mentioned)
+
+    def _match_signature(self, match: Match, name: str | None) -> tuple[Any, ...]:
+        return self._row_signature(
+            match.market, match.owner, match.kind, match.variant, match.imitates,
+            match.similarity, match.error, match.host, name, match.mentions,
+            match.mention_similarity,
+        )  # fmt: skip
 
     def _row_signature(
         self,
@@ -602,9 +649,12 @@ class Screener:
         error: ErrorCode | None,
         host: str | None,
         name: str | None,
+        mentions: Market | None = None,
+        mention_similarity: float = 0.0,
     ) -> tuple[Any, ...]:
         """All a row depends on under a host-free pack: the match without its input, the host
-        only where a listing scope makes it count, the name only if the pack reads it."""
+        only where a listing scope makes it count, the name only if the pack reads it, and the
+        market a seller name mentions."""
         return (
             market.id if market else None,
             owner.id if owner else None,
@@ -615,6 +665,8 @@ class Screener:
             error,
             host if market is not None and market.id in self._scoped else None,
             name if self._reads_name else None,
+            mentions.id if mentions else None,
+            float(mention_similarity) if mentions else 0.0,
         )
 
     def _remember(self, key: tuple[str, str | None], row: tuple[Any, ...]) -> None:
@@ -735,10 +787,12 @@ class _RowTable:
         return at
 
 
-_MATCH_AT = OUTPUT_COLUMNS.index("ns_match")
+_MARKET_ID_AT = OUTPUT_COLUMNS.index("ns_market_id")
 _ERROR_AT = OUTPUT_COLUMNS.index("ns_error")
-# The per-key row: the output columns, then internal ones the summary reads.
+# The per-key row: the output columns, then internal ones the summary reads, then the row's
+# signature (not a column).
 _ROW_COLUMNS: tuple[str, ...] = (*OUTPUT_COLUMNS, "ns_listing_status")
+_SIGNATURE_AT = len(_ROW_COLUMNS)
 
 _ARROW_TYPES: Mapping[str, pa.DataType] = {
     "ns_listing_status": pa.string(),
@@ -755,6 +809,7 @@ _ARROW_TYPES: Mapping[str, pa.DataType] = {
     "ns_reasons": pa.string(),
     "ns_error": pa.string(),
     "ns_edition": pa.string(),
+    "ns_name_mentions": pa.string(),
 }
 _PANDAS_DTYPES: Mapping[str, str] = {
     c: (
@@ -807,6 +862,26 @@ class Summary:
         return "\n".join(lines)
 
 
+def _hit_ids(
+    hits: list[NameHit | None],
+) -> tuple[np.ndarray[Any, np.dtype[np.int64]], list[NameHit]]:
+    """Per distinct name, the number of what it names among the distinct findings (-1 for no
+    market): many names name Taobao the same way, and each finding is screened once per row."""
+    ids = np.full(len(hits), -1, dtype=np.int64)
+    seen: dict[tuple[str, float], int] = {}
+    found: list[NameHit] = []
+    for i, hit in enumerate(hits):
+        if hit is None or hit.key.market is None:
+            continue
+        key = (hit.key.market, hit.spelled)
+        at = seen.get(key)
+        if at is None:
+            at = seen[key] = len(found)
+            found.append(hit)
+        ids[i] = at
+    return ids, found
+
+
 def _indices(encoded: pa.DictionaryArray) -> np.ndarray[Any, np.dtype[np.int64]]:
     """Dictionary indices as NumPy, -1 where the value was null."""
     return indices(encoded.indices)
@@ -817,6 +892,13 @@ def _encode(values: pa.Array) -> pa.DictionaryArray:
     if isinstance(encoded, pa.ChunkedArray):
         encoded = encoded.combine_chunks()
     return encoded
+
+
+def _columns(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """The values of each of `_ROW_COLUMNS` over ``rows`` (the signature left out)."""
+    if not rows:
+        return [()] * len(_ROW_COLUMNS)
+    return list(zip(*rows, strict=True))[: len(_ROW_COLUMNS)]
 
 
 def _format_reasons(reasons: tuple[Reason, ...]) -> str | None:

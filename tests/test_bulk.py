@@ -10,7 +10,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from notorious_screen import normalize_url
-from notorious_screen._bulk import HostResolver, fast_hosts, first_byte_in, prefixed
+from notorious_screen._arrow import first_byte_in, prefixed
+from notorious_screen._bulk import HostResolver, fast_hosts
 from notorious_screen.markets import load_markets
 from notorious_screen.match import Matcher
 from notorious_screen.normalize import MAX_URL_LENGTH, _ldh_host, normalize_host

@@ -240,11 +240,59 @@ def test_name_negatives(matcher: Matcher, name: str) -> None:
 def test_url_decides_then_name(matcher: Matcher) -> None:
     both = matcher.match("aliexpress.com", name="Taobao")
     assert both.kind is MatchKind.EXACT and both.market.id == "aliexpress"  # type: ignore[union-attr]
-    fallback = matcher.match("express.com", name="AliExpress")
-    assert fallback.kind is MatchKind.NAME and fallback.host == "express.com"
+    assert both.mentions is not None and both.mentions.id == "taobao"
+    same = matcher.match("https://item.taobao.com/item.htm?id=1", name="Taobao Outlet")
+    assert same.market.id == "taobao" and same.mentions is None  # type: ignore[union-attr]
     bad_url = matcher.match("javascript:alert(1)", name="Taobao")
-    assert bad_url.kind is MatchKind.NAME and bad_url.error is None
+    assert bad_url.kind is MatchKind.NAME and bad_url.market.id == "taobao"  # type: ignore[union-attr]
+    # the URL could not be used, and says so even though the name decided
+    assert bad_url.error is ErrorCode.UNSUPPORTED_SCHEME
     assert bad_url.url is not None and bad_url.url.error is ErrorCode.UNSUPPORTED_SCHEME
+    empty_url = matcher.match("", name="Taobao")
+    assert empty_url.kind is MatchKind.NAME and empty_url.error is None
+
+
+@pytest.mark.parametrize(
+    ("url", "name", "mentions"),
+    [
+        ("https://www.buyoutlet.co.jp", "Shopee Shop 8729", "shopee"),  # an unrelated shop
+        ("https://www.ebay.co.uk/itm/123", "Taobao Outlet", "taobao"),  # an eBay seller
+        ("express.com", "AliExpress", "aliexpress"),  # the legitimate lookalike stays itself
+        ("https://www.example.org/", "Shoppe Deals", "shopee"),  # a misspelt mention
+    ],
+)
+def test_a_usable_url_decides_and_a_name_only_mentions(
+    matcher: Matcher, url: str, name: str, mentions: str
+) -> None:
+    m = matcher.match(url, name=name)
+    assert m.kind is MatchKind.NONE and m.market is None and m.owner is None
+    assert m.error is None
+    assert m.mentions is not None and m.mentions.id == mentions
+    assert 0 < m.mention_similarity <= 100
+    assert "mentions" in m.explanation and "does not prove" in m.explanation
+
+
+def test_a_misspelt_mention_is_weaker_than_an_exact_one(matcher: Matcher) -> None:
+    exact = matcher.match("https://www.example.org/", name="Shopee")
+    typo = matcher.match("https://www.example.org/", name="Shoppe Deals")
+    assert exact.mention_similarity == 100.0
+    assert typo.mention_similarity < 90
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Mega Store", "Mega Deals 8763", "Spider Man Toys", "Red Spider Shop", "Pacific Toys"],
+)
+def test_a_market_named_by_a_common_word_needs_the_word_alone(matcher: Matcher, name: str) -> None:
+    assert matcher.match(name=name).kind is MatchKind.NONE
+    assert matcher.match("https://www.example.org/", name=name).mentions is None
+
+
+def test_a_common_word_market_alone_or_with_its_city_is_still_named(matcher: Matcher) -> None:
+    mega = matcher.match(name="MEGA")
+    assert mega.kind is MatchKind.NAME and mega.market.id == "mega"  # type: ignore[union-attr]
+    silk = matcher.match(name="Silk Market, Beijing")
+    assert silk.market is not None and silk.market.id == "silk-market-beijing"
 
 
 @pytest.mark.parametrize(

@@ -88,7 +88,10 @@ def _check(result: ScreenResult) -> None:
     assert isinstance(result.match.kind, MatchKind)
     assert result.tier is None or result.tier in TIERS
     if result.error is not None:
-        assert result.market is None and result.match.kind is MatchKind.NONE
+        # A URL that cannot be used keeps its reason; only a name can then say what it is.
+        assert result.match.kind in (MatchKind.NONE, MatchKind.NAME)
+        assert result.match.kind is MatchKind.NAME or result.market is None
+        assert result.match.mentions is None
     assert result.listed == (result.market is not None and result.listed)
 
 
@@ -187,6 +190,7 @@ def _expected(result: ScreenResult) -> dict[str, Any]:
         "ns_reasons": "; ".join(f"{r.rule_id} ({r.points:+d})" for r in result.reasons) or None,
         "ns_error": result.error.value if result.error else None,
         "ns_edition": f"{result.edition.list}-{result.edition.year}",
+        "ns_name_mentions": m.mentions.name if m.mentions else None,
     }
 
 

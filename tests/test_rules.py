@@ -946,8 +946,24 @@ def test_default_pack_lookalike_weights_and_brand_facts() -> None:
     assert [r.rule_id for r in earlier.reasons] == ["listed-earlier-only", "counterfeit-kind"]
     bad = pack.evaluate(_record(error="unsupported_scheme"))
     assert bad.reasons == (
-        Reason("unusable-input", 0, "the input could not be screened (unsupported_scheme)"),
+        Reason("unusable-input", 0, "the URL could not be used (unsupported_scheme)"),
     )
+
+
+def test_default_pack_scores_a_name_mention_low_and_never_as_the_market() -> None:
+    pack = load_rule_pack("default")
+    spelled = pack.evaluate(
+        {**UNRELATED, "name_mentions": "shopee", "name_mentions_name": "Shopee",
+         "name_similarity": 100.0}
+    )  # fmt: skip
+    assert [r.rule_id for r in spelled.reasons] == ["name-mentions-market"]
+    assert spelled.score == 5 and spelled.tier is None
+    assert "mentions Shopee" in spelled.reasons[0].message
+    misspelt = pack.evaluate(
+        {**UNRELATED, "name_mentions": "shopee", "name_mentions_name": "Shopee",
+         "name_similarity": 83.3}
+    )  # fmt: skip
+    assert misspelt.reasons == () and misspelt.score == 0
 
 
 def test_bundled_packs_load_cleanly() -> None:
@@ -1092,7 +1108,9 @@ def test_docs_acme_pack_examples_pass(tmp_path: Path) -> None:
     screen_mod = pytest.importorskip("notorious_screen.screen", reason="needs the Screener")
     text = next(b for b in _blocks("yaml") if b.startswith("version: 1"))
     pack = load_rule_pack(write_pack(tmp_path, text, "acme.yaml"))
-    assert len(pack.rules) == 16
+    # one inherited rule disabled, one replaced in place, one added
+    assert len(pack.rules) == len(load_rule_pack("default").rules)
+    assert "piracy-kind" not in {r.id for r in pack.rules}
     screener = screen_mod.Screener(rules=pack)
     outcomes = run_examples(pack, lambda u, n: screener.screen_url(u, name=n))
     assert [str(o) for o in outcomes if not o.passed] == []

@@ -53,6 +53,7 @@ def _expected_row(result: ns.ScreenResult) -> dict[str, object]:
         "ns_reasons": "; ".join(f"{r.rule_id} ({r.points:+d})" for r in result.reasons) or None,
         "ns_error": result.error.value if result.error else None,
         "ns_edition": f"{result.edition.list}-{result.edition.year}",
+        "ns_name_mentions": m.mentions.name if m.mentions else None,
     }
 
 

@@ -1,0 +1,123 @@
+"""Arrow arrays as NumPy, and Arrow arrays from NumPy and Python values, at buffer level.
+
+The batch engine, the name gate and the writers work on whole arrays; these helpers move
+between Arrow and NumPy without ``pa.array``, ``to_numpy`` or Arrow scalars, which import
+pandas on first use (0.2 s a CSV run never needs). The module serves the rest of the package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+__all__ = ["Ints", "bools", "column", "first_byte_in", "indices", "mask", "prefixed", "take"]
+
+Ints = np.ndarray[Any, np.dtype[np.int64]]
+
+
+def bools(values: pa.Array) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """A boolean Arrow array as NumPy, null as False (``to_numpy`` would import pandas)."""
+    n, offset = len(values), values.offset
+    data, validity = values.buffers()[1], values.buffers()[0]
+    if n == 0 or data is None:
+        return np.zeros(n, dtype=bool)
+    bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8), bitorder="little")
+    out = bits[offset : offset + n].astype(bool)
+    if validity is not None and values.null_count:
+        valid = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), bitorder="little")
+        out &= valid[offset : offset + n].astype(bool)
+    return out
+
+
+def indices(values: pa.Array) -> Ints:
+    """An integer Arrow array as a new NumPy int64 array, null as -1."""
+    n = len(values)
+    data = values.buffers()[1]
+    if n == 0 or data is None:
+        return np.full(n, -1, dtype=np.int64)
+    raw = np.frombuffer(data, dtype=values.type.to_pandas_dtype())
+    out = raw[values.offset : values.offset + n].astype(np.int64)
+    if values.null_count:
+        out[~bools(values.is_valid())] = -1
+    return out
+
+
+def first_byte_in(values: pa.Array, chars: bytes) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """Which strings start with one of the ASCII ``chars`` (null and empty ones do not)."""
+    n = len(values)
+    offsets_buf, data_buf = values.buffers()[1], values.buffers()[2]
+    if n == 0 or data_buf is None or data_buf.size == 0:
+        return np.zeros(n, dtype=bool)
+    dtype = np.int64 if pa.types.is_large_string(values.type) else np.int32
+    offsets = np.frombuffer(offsets_buf, dtype=dtype)[values.offset : values.offset + n + 1]
+    data = np.frombuffer(data_buf, dtype=np.uint8)
+    start = offsets[:-1]
+    table = np.zeros(256, dtype=bool)
+    table[list(chars)] = True
+    out = table[data[np.minimum(start, len(data) - 1)]] & (offsets[1:] > start)
+    if values.null_count:
+        out &= bools(values.is_valid())
+    return out
+
+
+def prefixed(values: pa.Array, where: np.ndarray[Any, np.dtype[np.bool_]], char: str) -> pa.Array:
+    """``values`` (strings) with the ASCII ``char`` put in front of the rows ``where`` is true."""
+    n = len(values)
+    large = pa.types.is_large_string(values.type)
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int64 if large else np.int32)
+    offsets = offsets[values.offset : values.offset + n + 1].astype(np.int64)
+    data_buf = values.buffers()[2]
+    data = (
+        np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
+    )
+    body = data[offsets[0] : offsets[-1]]
+    where = np.asarray(where, dtype=bool)
+    out = np.insert(body, offsets[:-1][where] - offsets[0], ord(char))
+    shift = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(where, out=shift[1:])
+    new_offsets = (offsets - offsets[0] + shift).astype(np.int64 if large else np.int32)
+    validity = None
+    if values.null_count:
+        validity = pa.py_buffer(np.packbits(bools(values.is_valid()), bitorder="little"))
+    buffers = [validity, pa.py_buffer(new_offsets), pa.py_buffer(out)]
+    return pa.Array.from_buffers(values.type, n, buffers, null_count=values.null_count)
+
+
+def mask(values: np.ndarray[Any, np.dtype[np.bool_]]) -> pa.Array:
+    """A boolean Arrow array (no nulls) from a NumPy boolean array."""
+    bits = np.packbits(np.asarray(values, dtype=bool), bitorder="little")
+    return pa.Array.from_buffers(pa.bool_(), len(values), [None, pa.py_buffer(bits)])
+
+
+def column(values: Sequence[Any], type: pa.DataType) -> pa.Array:
+    """An Arrow array of ``type`` (string, bool, int64 or float64) from Python values."""
+    n = len(values)
+    present = np.fromiter((v is not None for v in values), dtype=bool, count=n)
+    validity = None if present.all() else pa.py_buffer(np.packbits(present, bitorder="little"))
+    if type == pa.string():
+        encoded = [v.encode() if v is not None else b"" for v in values]
+        offsets = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=n), out=offsets[1:])
+        if offsets[-1] > np.iinfo(np.int32).max:
+            raise ValueError("more than 2 GiB of text in one column")
+        data = pa.py_buffer(b"".join(encoded))
+        buffers = [validity, pa.py_buffer(offsets.astype(np.int32)), data]
+    elif type == pa.bool_():
+        filled = np.fromiter((bool(v) for v in values), dtype=bool, count=n)
+        buffers = [validity, pa.py_buffer(np.packbits(filled, bitorder="little"))]
+    elif type in (pa.int64(), pa.float64()):
+        dtype = np.int64 if type == pa.int64() else np.float64
+        filled = np.fromiter((0 if v is None else v for v in values), dtype=dtype, count=n)
+        buffers = [validity, pa.py_buffer(filled)]
+    else:
+        raise TypeError(f"unsupported column type {type}")
+    return pa.Array.from_buffers(type, n, buffers, null_count=n - int(present.sum()))
+
+
+def take(values: pa.Array, at: Ints) -> pa.Array:
+    """``values.take(at)`` for NumPy int64 positions, without ``pa.array``."""
+    at = np.ascontiguousarray(at, dtype=np.int64)
+    return values.take(pa.Array.from_buffers(pa.int64(), len(at), [None, pa.py_buffer(at)]))
