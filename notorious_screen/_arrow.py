@@ -12,8 +12,19 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-__all__ = ["Ints", "bools", "column", "first_byte_in", "indices", "mask", "prefixed", "take"]
+__all__ = [
+    "Ints",
+    "StringIndex",
+    "bools",
+    "column",
+    "first_byte_in",
+    "indices",
+    "mask",
+    "prefixed",
+    "take",
+]
 
 Ints = np.ndarray[Any, np.dtype[np.int64]]
 
@@ -121,3 +132,105 @@ def take(values: pa.Array, at: Ints) -> pa.Array:
     """``values.take(at)`` for NumPy int64 positions, without ``pa.array``."""
     at = np.ascontiguousarray(at, dtype=np.int64)
     return values.take(pa.Array.from_buffers(pa.int64(), len(at), [None, pa.py_buffer(at)]))
+
+
+class StringIndex:
+    """A growing table of distinct strings, each with a number, looked up for whole arrays.
+
+    The batch engine remembers the hosts and names it has screened across batches, hundreds
+    of thousands of them; ``pc.index_in`` rebuilds its hash table of the whole remembered set
+    on every call (0.15 s at 262,144 strings), so lookups here go through a sorted array of
+    64-bit hashes computed in NumPy from the string buffers instead: a batch costs what its
+    own strings cost. A hash hit is confirmed by comparing the strings themselves, so a
+    collision can never hand one string another's number.
+    """
+
+    def __init__(self) -> None:
+        self._hashes = np.zeros(0, dtype=np.uint64)  # sorted
+        self._order = np.zeros(0, dtype=np.int64)  # position in _values of each hash
+        self._numbers = np.zeros(0, dtype=np.int64)
+        self._values: pa.Array = pa.nulls(0, pa.string())
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def lookup(self, values: pa.Array) -> Ints:
+        """The number of each string (a string array without nulls), -1 where unknown."""
+        out = np.full(len(values), -1, dtype=np.int64)
+        if not len(values) or not len(self._hashes):
+            return out
+        hashes = _hash_strings(values)
+        at = np.minimum(np.searchsorted(self._hashes, hashes), len(self._hashes) - 1)
+        hit = np.flatnonzero(self._hashes[at] == hashes)
+        if len(hit):
+            stored = self._order[at[hit]]
+            same = bools(pc.equal(take(values, hit), take(self._values, stored)))
+            out[hit[same]] = self._numbers[stored[same]]
+        return out
+
+    def add(self, values: pa.Array, numbers: Ints) -> None:
+        """Remember new strings (not yet in the table, distinct) with their numbers."""
+        if not len(values):
+            return
+        hashes = np.concatenate([self._hashes, _hash_strings(values)])
+        order = np.concatenate(
+            [self._order, np.arange(len(self._values), len(self._values) + len(values))]
+        )
+        sort = np.argsort(hashes, kind="stable")
+        self._hashes, self._order = hashes[sort], order[sort]
+        self._numbers = np.concatenate([self._numbers, np.asarray(numbers, dtype=np.int64)])
+        self._values = pa.concat_arrays([self._values, values.cast(pa.string())])
+
+
+def _hash_strings(values: pa.Array) -> np.ndarray[Any, np.dtype[np.uint64]]:
+    """A polynomial hash of each string's bytes (and length), vectorised over the buffer."""
+    n = len(values)
+    buffers = values.buffers()
+    dtype = np.int64 if pa.types.is_large_string(values.type) else np.int32
+    offsets = np.frombuffer(buffers[1], dtype=dtype)[values.offset : values.offset + n + 1]
+    offsets = offsets.astype(np.int64)
+    data = (
+        np.frombuffer(buffers[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+        if buffers[2] is not None
+        else np.zeros(0, dtype=np.uint8)
+    )
+    offsets -= offsets[0]
+    start, end = offsets[:-1], offsets[1:]
+    with np.errstate(over="ignore"):
+        # sum of (b + 1) * P**position over a string's bytes, then times P**-start: the same
+        # number wherever the string sits in a buffer (P is odd, so invertible mod 2**64)
+        terms = (data.astype(np.uint64) + np.uint64(1)) * _powers(_P, len(data))[:-1]
+        sums = np.zeros(len(data) + 1, dtype=np.uint64)
+        np.cumsum(terms, out=sums[1:])
+        hashes = (sums[end] - sums[start]) * _power_each(_P_INVERSE, start)
+        hashes ^= (end - start).astype(np.uint64) * _GOLDEN
+    result: np.ndarray[Any, np.dtype[np.uint64]] = hashes
+    return result
+
+
+_P = np.uint64(0x100000001B3)
+_P_INVERSE = np.uint64(pow(0x100000001B3, -1, 1 << 64))
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _power_each(base: np.uint64, exponents: Ints) -> np.ndarray[Any, np.dtype[np.uint64]]:
+    """base**e modulo 2**64 for each exponent, by squaring (a pass per bit, not per byte)."""
+    out = np.ones(len(exponents), dtype=np.uint64)
+    square = base
+    e = exponents.astype(np.int64)
+    with np.errstate(over="ignore"):
+        while e.any():
+            odd = (e & 1).astype(bool)
+            out[odd] *= square
+            square = np.uint64(int(square) * int(square) % (1 << 64))
+            e >>= 1
+    return out
+
+
+def _powers(base: np.uint64, n: int) -> np.ndarray[Any, np.dtype[np.uint64]]:
+    """base**0 .. base**n modulo 2**64."""
+    out = np.full(n + 1, base, dtype=np.uint64)
+    out[0] = 1
+    with np.errstate(over="ignore"):
+        np.cumprod(out, out=out)
+    return out

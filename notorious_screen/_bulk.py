@@ -9,18 +9,20 @@ ever decide cases whose answer they provably share with the full path.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._arrow import Ints, bools, column, indices, mask
+from ._arrow import Ints, bools, column, indices, mask, take
+from ._psl import LabelView, PSLTable
 from .markets import MarketData
 from .match import Matcher
 from .normalize import MAX_URL_LENGTH
 
-__all__ = ["HostResolver", "fast_hosts"]
+__all__ = ["HostResolver", "UnknownHosts", "fast_hosts"]
 
 _LOWER = np.arange(256, dtype=np.uint8)
 _LOWER[ord("A") : ord("Z") + 1] += 32
@@ -127,32 +129,34 @@ class HostResolver:
         self._hosts = column(names, pa.string())
         self._is_primary = np.array([table[h][1] for h in names], dtype=bool)
         self._ok = np.array([table[h][0] not in unsafe for h in names], dtype=bool)
-        deepest = max((h.count(".") + 1 for h in names), default=0)
-        # Reversed hosts make "the last d labels" an anchored prefix, cheap for RE2.
-        self._reversed = column([h[::-1] for h in names], pa.string())
-        self._suffixes = [
-            (d, rf"^(?P<s>[^.]+(?:\.[^.]+){{{d - 1}}})(?:\.|$)") for d in range(deepest, 0, -1)
-        ]
+        self._deepest = max((h.count(".") + 1 for h in names), default=0)
 
-    def groups(self, hosts: pa.Array) -> Ints:
-        """A group number per host: one group, one row. -1 where the host is under no table
-        host, -2 where it is but left to the matcher (scoped markets), -1 for null too."""
+    def groups(self, hosts: pa.Array, view: LabelView | None = None) -> Ints:
+        """A group number per host (clean, no nulls): one group, one row. -1 where the host
+        is under no table host, -2 where it is but left to the matcher (scoped markets)."""
         n = len(hosts)
         groups = np.full(n, -1, dtype=np.int64)
         if n == 0:
             return groups
-        stripped = pc.replace_substring_regex(hosts, r"^www\.", "")
+        view = view or LabelView(hosts)
+        rows = np.arange(n, dtype=np.int64)
+        data, start = view.data, view.start
+        www = view.end - start > 4
+        for k, char in enumerate(b"www."):
+            www &= data[np.minimum(start + k, max(len(data) - 1, 0))] == char
+        stripped = view.cut(np.where(www, start + 4, start), view.end)
         exact = indices(pc.index_in(stripped, value_set=self._primary))
-        reversed_hosts = pc.utf8_reverse(hosts)
-        labels = indices(pc.count_substring(hosts, ".")) + 1
         best = np.full(n, -1, dtype=np.int64)
         whole = np.zeros(n, dtype=bool)
-        for depth, pattern in self._suffixes:  # the longest suffix first
-            suffix = pc.struct_field(pc.extract_regex(reversed_hosts, pattern), [0])
-            found = indices(pc.index_in(suffix, value_set=self._reversed))
-            new = (best < 0) & (found >= 0)
-            best[new] = found[new]
-            whole[new] = labels[new] == depth
+        for depth in range(min(self._deepest, int(view.labels.max())), 0, -1):  # longest first
+            at = rows[(view.labels >= depth) & (best < 0)]
+            if not len(at):
+                continue
+            suffix = view.cut(view.starts(depth, at), view.end[at])
+            found = indices(pc.index_in(suffix, value_set=self._hosts))
+            hit = found >= 0
+            best[at[hit]] = found[hit]
+            whole[at[hit]] = view.labels[at[hit]] == depth
         resolved = best >= 0
         entry = np.maximum(best, 0)
         kind = (whole & self._is_primary[entry]).astype(np.int64)
@@ -161,3 +165,71 @@ class HostResolver:
         at_www = exact >= 0
         groups[at_www] = np.where(self._primary_ok[exact[at_www]], exact[at_www], -2)
         return groups
+
+
+class UnknownHosts:
+    """Which clean hosts under no table host the matcher has nothing to say about.
+
+    Most distinct hosts of a crawl are unrelated shops, and matching each in Python (its PSL
+    split, then the lookalike indexes) costs microseconds. This decides for a whole array
+    which of them the matcher's remaining steps (brand TLD, country site, lookalike) cannot
+    recognise: the PSL split in bulk (`_psl`), then set and literal tests that every finding
+    of those steps passes (the label is a target label or one of its lookalike spellings, a
+    hyphenated or dot-split target label, a target label inside the label, a target inside
+    the subdomain, a market label as the TLD). A host that passes any test goes to the
+    matcher, which decides; a test checks that no host this drops is recognised.
+    """
+
+    def __init__(self, matcher: Matcher) -> None:
+        index = matcher.detector.index
+        self._psl = PSLTable()
+        self._lookalike = column(sorted(index.ascii_lookalike_labels()), pa.string())
+        self._edit = column(sorted(index.edit_labels), pa.string())
+        self._labels = column(sorted(index.target_labels), pa.string())
+        combos = sorted(index.combo_labels)
+        self._inside = "|".join(re.escape(c) for c in combos) or "(?!x)x"
+        spelled = sorted(index.hosts | index.registrables)
+        self._in_subdomain = "|".join(re.escape(x) for x in (*combos, *spelled)) or "(?!x)x"
+
+    def none(
+        self, hosts: pa.Array, view: LabelView | None = None
+    ) -> np.ndarray[Any, np.dtype[np.bool_]]:
+        """Per host (clean, no nulls): True where the matcher certainly finds nothing."""
+        n = len(hosts)
+        if n == 0:
+            return np.zeros(0, dtype=bool)
+        view = view or LabelView(hosts)
+        split = self._psl.split(hosts, view)
+        rows = np.arange(n, dtype=np.int64)
+        labels, icann = split.labels, split.icann
+        maybe = split.fallback.copy()
+        # The TLD (brand TLDs) and the label left of the ICANN suffix (country sites).
+        tld = view.cut(view.starts(1, rows), view.end)
+        maybe |= bools(pc.is_in(tld, value_set=self._labels))
+        has_icann = (icann > 0) & (labels > icann)
+        start = view.starts(icann + 1, rows)
+        end = view.starts(icann, rows) - 1
+        maybe |= bools(pc.is_in(view.cut(start, end), value_set=self._labels)) & has_icann
+        # The label the lookalike step reads: left of the private suffix, if any, else of the
+        # ICANN one; and what is left of it (the subdomain).
+        under = np.where(split.private & (labels > split.suffix), split.suffix, icann)
+        has_label = has_icann & (labels > under)
+        start = view.starts(under + 1, rows)
+        end = view.starts(under, rows) - 1
+        label = view.cut(start, end)
+        maybe |= has_label & bools(pc.is_in(label, value_set=self._lookalike))
+        maybe |= has_label & bools(pc.match_substring_regex(label, self._inside))
+        hyphen = np.flatnonzero(has_label & bools(pc.match_substring(label, "-")))
+        if len(hyphen):
+            joined = pc.replace_substring(take(label, hyphen), "-", "")
+            maybe[hyphen[bools(pc.is_in(joined, value_set=self._edit))]] = True
+        sub = np.flatnonzero(has_label & (labels > under + 1))
+        if len(sub):
+            head = view.cut(view.start, start - 1, sub)
+            maybe[sub[bools(pc.match_substring_regex(head, self._in_subdomain))]] = True
+            # dot insertion: the last subdomain label and the label make a target label
+            dotted = view.cut(view.starts(under + 2, rows), end, sub)
+            joined = pc.replace_substring(dotted, ".", "")
+            maybe[sub[bools(pc.is_in(joined, value_set=self._edit))]] = True
+        none: np.ndarray[Any, np.dtype[np.bool_]] = ~maybe
+        return none

@@ -304,6 +304,47 @@ class VariantIndex:
         self._max_affix = max(len(w) for w in AFFIX_WORDS)
 
     # ---- public ------------------------------------------------------------------------
+    def ascii_lookalike_labels(self) -> frozenset[str]:
+        """Every ASCII label `detect` can call a lookalike by its label alone: the target labels
+        (TLD swaps), each label within one edit of an edit label over the letters, digits and
+        hyphen of host names, the homoglyph and plural spellings. With `hyphenated`,
+        `combo_labels` and the host spellings for subdomains, a batch engine can tell in bulk
+        which ASCII hosts `detect` has nothing to say about."""
+        alphabet = "abcdefghijklmnopqrstuvwxyz0123456789-"
+        out: set[str] = set(self._targets)
+        for label in self._edit_labels:
+            for i in range(len(label) + 1):
+                head, tail = label[:i], label[i:]
+                out.update(head + c + tail for c in alphabet)  # insertions
+                if tail:
+                    out.add(head + tail[1:])  # omission
+                    out.update(head + c + tail[1:] for c in alphabet)  # replacements
+                if len(tail) > 1:
+                    out.add(head + tail[1] + tail[0] + tail[2:])  # transposition
+        out.update(self._glyphs)
+        out.update(self._plurals)
+        return frozenset(out)
+
+    @property
+    def target_labels(self) -> frozenset[str]:
+        """The registrable labels (skeletons) of every target."""
+        return frozenset(self._targets)
+
+    @property
+    def edit_labels(self) -> frozenset[str]:
+        """Target labels distinctive enough for typo matching (hyphenation, dot insertion)."""
+        return self._edit_labels
+
+    @property
+    def combo_labels(self) -> frozenset[str]:
+        """Target labels that combosquatting and subdomain abuse look for inside labels."""
+        return self._combo_labels
+
+    @property
+    def hosts(self) -> frozenset[str]:
+        """Every target host."""
+        return self._hosts
+
     @property
     def registrables(self) -> frozenset[str]:
         """The registrable domains of the targets."""

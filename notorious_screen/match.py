@@ -28,7 +28,7 @@ import importlib.resources
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._confusables import skeleton
 from ._names import NameHit, NameIndex
@@ -41,6 +41,9 @@ from ._variants import (
 )
 from .markets import Market, MarketData, Owner, load_markets
 from .normalize import ErrorCode, NormalizedURL, normalize_host, normalize_name, normalize_url
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 __all__ = [
     "Match",
@@ -337,10 +340,18 @@ class Matcher:
             error=error,
         )  # fmt: skip
 
-    def name_hits(self, names: list[str]) -> list[NameHit | None]:
-        """What each of many distinct names names (the Screener's batch path): one vectorised
-        gate for all of them, then Python for the few that can name a market at all."""
-        return self._names.lookup_many(names)
+    def name_hits(self, names: pa.Array) -> list[tuple[int, NameHit]]:
+        """The names of a string array that name a market or owner, by position, with what
+        each names: one vectorised gate for all of them (`_names`), Python for the few it
+        keeps. The Screener's batch path; `match` gives the same answer name by name."""
+        import numpy as np
+
+        from ._arrow import take
+
+        kept = np.flatnonzero(self._names.gate(names))
+        texts: list[str] = take(names, kept).to_pylist()
+        found = ((int(at), self._names.lookup(text)) for at, text in zip(kept, texts, strict=True))
+        return [(at, hit) for at, hit in found if hit is not None]
 
     # ---- steps -------------------------------------------------------------------------
     def _owner_of(self, market: Market | None, owner_id: str | None) -> Owner | None:

@@ -25,9 +25,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._arrow import bools, column, indices, mask
-from ._bulk import HostResolver, fast_hosts
+from ._arrow import Ints, StringIndex, bools, column, indices, mask, take
+from ._bulk import HostResolver, UnknownHosts, fast_hosts
 from ._names import NameHit
+from ._psl import LabelView
 from .errors import InputError
 from .markets import Edition, Listing, Market, MarketData, Owner, load_markets
 from .match import Match, Matcher, MatchKind, VariantClass, VariantDetector
@@ -150,6 +151,7 @@ class Screener:
             m.id for m in self.data.markets.values() if any(item.scope for item in m.listings)
         )
         self._resolver = HostResolver(self.matcher, self.data) if self._host_free else None
+        self._unknown = UnknownHosts(self.matcher) if self._host_free else None
         self._match_rows: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         # The batch engine's memory across batches: every distinct output row once, and the
         # row of each URL key and host group already screened, so a batch only does Python
@@ -157,9 +159,12 @@ class Screener:
         # threads); bounded, and cleared whole when full.
         self._table = _RowTable()
         self._seen: dict[str, int] = {}
-        self._seen_hosts: pa.Array = pa.nulls(0, pa.string())
-        self._seen_host_ids = np.zeros(0, dtype=np.int64)
+        self._seen_hosts = StringIndex()
         self._group_rows: dict[int, int] = {}
+        # The names met so far, each with what it names (a number into _hits, -1: no market).
+        self._seen_names = StringIndex()
+        self._hits: list[NameHit] = []
+        self._hit_numbers: dict[tuple[str | None, float], int] = {}
         self._lock = threading.Lock()
         self._row_cache: dict[tuple[str, str | None], tuple[Any, ...]] = {}
         self._pool: Any = None
@@ -398,8 +403,9 @@ class Screener:
             unusable = np.array([r[_ERROR_AT] is not None for r in rows], dtype=bool)
             need = has_name if self._reads_name else has_name & unusable[final]
             if not self._reads_name and (has_name & ~need).any():
-                hits = self.matcher.name_hits(name_dict.to_pylist())
-                hit_ids, hit_list = _hit_ids(hits)
+                with self._lock:
+                    hit_ids = self._name_hit_ids(name_dict)
+                    hit_list = list(self._hits)
                 ment = has_name & ~need & (hit_ids[np.maximum(n_idx, 0)] >= 0)
                 if ment.any() and not self._host_free:
                     need |= ment  # rows depend on the host: screen each (URL, name) pair
@@ -416,13 +422,13 @@ class Screener:
                     rows.extend(combo_rows)
                     final[ment] = combo_ids[inverse.reshape(-1)]
             if need.any():
-                name_distinct: list[str] = name_dict.to_pylist()
-                width = len(name_distinct) + 1
+                width = len(name_dict) + 1
                 pair = u_idx[need].astype(np.int64) * width + n_idx[need]
                 distinct_pairs, inverse = np.unique(pair, return_inverse=True)
+                pair_names: list[str] = take(name_dict, distinct_pairs % width).to_pylist()
                 pairs: list[tuple[str, str | None]] = [
-                    (url_key(int(p // width)), name_distinct[int(p % width)])
-                    for p in distinct_pairs
+                    (url_key(int(p // width)), name)
+                    for p, name in zip(distinct_pairs.tolist(), pair_names, strict=True)
                 ]
                 with self._lock:  # the worker pool and the caches are shared
                     pair_rows = self._rows(pairs)
@@ -431,6 +437,31 @@ class Screener:
                 final[need] = pair_ids[inverse.reshape(-1)]
 
         return rows, final
+
+    def _name_hit_ids(self, names: pa.Array) -> Ints:
+        """Per distinct name of a batch, what it names (a number into ``_hits``; -1 for no
+        market). Names met before are looked up in bulk; new ones go through the matcher's
+        vectorised name gate, and only those it keeps through Python. Call with the lock held.
+        """
+        if len(self._seen_names) + len(names) >= _CACHE_ROWS:
+            self._seen_names = StringIndex()
+        numbers = self._seen_names.lookup(names)
+        new = np.flatnonzero(numbers < 0)
+        if len(new):
+            fresh = take(names, new)
+            found = np.full(len(new), -1, dtype=np.int64)
+            for at, hit in self.matcher.name_hits(fresh):
+                if hit.key.market is None:
+                    continue  # a parent company's name: not a market the row could be on
+                key = (hit.key.market, hit.spelled)
+                number = self._hit_numbers.get(key)
+                if number is None:
+                    number = self._hit_numbers[key] = len(self._hits)
+                    self._hits.append(hit)
+                found[at] = number
+            numbers[new] = found
+            self._seen_names.add(fresh, found)
+        return numbers
 
     def _key_ids(self, hosts: pa.Array, others: list[str]) -> np.ndarray[Any, np.dtype[np.int64]]:
         """The table row of each distinct URL key: the clean ``hosts`` (key ``"h" + host``),
@@ -442,46 +473,65 @@ class Screener:
         the rest are screened one by one (a host under no table host as ``"k" + host``, so
         its matching skips that step). Call with the lock held.
         """
-        if len(self._seen) + len(self._seen_host_ids) >= _CACHE_ROWS or (
+        if len(self._seen) + len(self._seen_hosts) >= _CACHE_ROWS or (
             len(self._table.rows) >= _CACHE_ROWS
         ):
             self._seen.clear()
-            self._seen_hosts = pa.nulls(0, pa.string())
-            self._seen_host_ids = np.zeros(0, dtype=np.int64)
+            self._seen_hosts = StringIndex()
             self._group_rows.clear()
             self._table = _RowTable()
         table, seen, n_hosts = self._table, self._seen, len(hosts)
         ids = np.full(n_hosts + len(others), -1, dtype=np.int64)
-        if n_hosts and len(self._seen_hosts):
-            at = indices(pc.index_in(hosts, value_set=self._seen_hosts))
-            ids[:n_hosts] = np.where(at >= 0, self._seen_host_ids[np.maximum(at, 0)], -1)
+        if n_hosts:
+            ids[:n_hosts] = self._seen_hosts.lookup(hosts)
         ids[n_hosts:] = [seen.get(k, -1) for k in others]
         new = np.flatnonzero(ids < 0)
         if not len(new):
             return ids
         new_at = new[new < n_hosts]
-        new_hosts = hosts.take(pa.Array.from_buffers(
-            pa.int64(), len(new_at), [None, pa.py_buffer(new_at)]
-        ))  # fmt: skip
-        keys = {i: "h" + h for i, h in zip(new_at.tolist(), new_hosts.to_pylist(), strict=True)}
-        keys.update((i, others[i - n_hosts]) for i in new[new >= n_hosts].tolist())
-        if self._resolver is not None:
-            groups = self._resolver.groups(new_hosts)
-            for at_i, group in zip(new_at.tolist(), groups.tolist(), strict=True):
-                if group == -1:  # under no table host: the matcher can skip that step
-                    keys[at_i] = "k" + keys[at_i][1:]
-                if group < 0:
-                    continue
+        new_hosts = take(hosts, new_at)
+        # Python work is for the keys no bulk step decides: "k" + host for a host under no
+        # table host (its matching skips that step), "h" + host, or the other key itself.
+        pending: dict[int, str] = {int(i): others[i - n_hosts] for i in new[new >= n_hosts]}
+        if self._resolver is not None and len(new_at):
+            view = LabelView(new_hosts)
+            groups = self._resolver.groups(new_hosts, view)
+            # Under no table host: most are unrelated shops, which `UnknownHosts` tells in
+            # bulk; they all share the no-match row.
+            unknown = np.flatnonzero(groups == -1)
+            if len(unknown):
+                assert self._unknown is not None
+                none = self._unknown.none(take(new_hosts, unknown))
+                groups[unknown[none]] = -3
+                if none.any():
+                    first = str(take(new_hosts, unknown[none][:1]).to_pylist()[0])
+                    ids[new_at[unknown[none]]] = table.add(self._row("k" + first, None))
+            # Each group of hosts under one market's or owner's host: one row, screened
+            # through its first host.
+            grouped = np.flatnonzero(groups >= 0)
+            distinct, first_at, inverse = np.unique(
+                groups[grouped], return_index=True, return_inverse=True
+            )
+            firsts: list[str] = take(new_hosts, grouped[first_at]).to_pylist()
+            group_ids = np.empty(len(distinct), dtype=np.int64)
+            for j, (group, host) in enumerate(zip(distinct.tolist(), firsts, strict=True)):
                 row_id = self._group_rows.get(group)
                 if row_id is None:
-                    row_id = self._group_rows[group] = table.add(self._row(keys[at_i], None))
-                ids[at_i] = row_id
-        pending = [i for i in new.tolist() if ids[i] < 0]
+                    row_id = self._group_rows[group] = table.add(self._row("h" + host, None))
+                group_ids[j] = row_id
+            ids[new_at[grouped]] = group_ids[inverse.reshape(-1)]
+            for kind, group in (("k", -1), ("h", -2)):
+                left = np.flatnonzero(groups == group)
+                texts = take(new_hosts, left).to_pylist()
+                pending.update(zip(new_at[left].tolist(), (kind + h for h in texts), strict=True))
+        else:
+            texts = new_hosts.to_pylist()
+            pending.update(zip(new_at.tolist(), ("h" + h for h in texts), strict=True))
         if pending:
-            rows = self._rows([(keys[i], None) for i in pending])
-            ids[pending] = [table.add(r) for r in rows]
-        self._seen_hosts = pa.concat_arrays([self._seen_hosts, new_hosts])
-        self._seen_host_ids = np.concatenate([self._seen_host_ids, ids[new_at]])
+            at = list(pending)
+            rows = self._rows([(pending[i], None) for i in at])
+            ids[at] = [table.add(r) for r in rows]
+        self._seen_hosts.add(new_hosts, ids[new_at])
         for i in new[new >= n_hosts].tolist():
             seen[others[i - n_hosts]] = int(ids[i])
         return ids
@@ -862,27 +912,7 @@ class Summary:
         return "\n".join(lines)
 
 
-def _hit_ids(
-    hits: list[NameHit | None],
-) -> tuple[np.ndarray[Any, np.dtype[np.int64]], list[NameHit]]:
-    """Per distinct name, the number of what it names among the distinct findings (-1 for no
-    market): many names name Taobao the same way, and each finding is screened once per row."""
-    ids = np.full(len(hits), -1, dtype=np.int64)
-    seen: dict[tuple[str, float], int] = {}
-    found: list[NameHit] = []
-    for i, hit in enumerate(hits):
-        if hit is None or hit.key.market is None:
-            continue
-        key = (hit.key.market, hit.spelled)
-        at = seen.get(key)
-        if at is None:
-            at = seen[key] = len(found)
-            found.append(hit)
-        ids[i] = at
-    return ids, found
-
-
-def _indices(encoded: pa.DictionaryArray) -> np.ndarray[Any, np.dtype[np.int64]]:
+def _indices(encoded: pa.DictionaryArray) -> Ints:
     """Dictionary indices as NumPy, -1 where the value was null."""
     return indices(encoded.indices)
 

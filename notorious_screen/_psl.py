@@ -1,0 +1,144 @@
+"""The Public Suffix List split (`normalize._psl_split`) for whole arrays of clean hosts.
+
+A crawl brings hundreds of thousands of distinct unrelated hosts, and splitting each through
+tldextract costs microseconds in Python. For clean hosts (lowercase letter-digit-hyphen
+labels, no ``xn--``: what `_bulk.fast_hosts` takes out of clean URLs) the split is a walk from
+the right through the suffix rules, which this module does for all hosts at once: the suffix
+of the last d labels is cut out of the byte buffer with NumPy and looked up in Arrow, one
+depth at a time, only for hosts whose walk goes on. The rules are those of the one offline
+tldextract instance (`normalize._extractor`), so the answer is tldextract's, which a test
+checks host by host. Hosts under a wildcard rule (``*.ck``, ``*.compute.amazonaws.com``) are
+left to tldextract (`HostSplit.fallback`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ._arrow import Ints, column, indices
+
+__all__ = ["HostSplit", "PSLTable"]
+
+_NODE, _PUBLIC, _PRIVATE, _WILDCARD = 1, 2, 4, 8
+
+
+@dataclass(frozen=True, slots=True)
+class HostSplit:
+    """Per host, in labels: how many it has, the ICANN suffix's and the suffix's with private
+    rules (0: none), and whether the deepest suffix is a private one. ``fallback`` marks
+    hosts this split does not decide (a wildcard rule on their path)."""
+
+    labels: Ints
+    icann: Ints
+    suffix: Ints
+    private: np.ndarray[Any, np.dtype[np.bool_]]
+    fallback: np.ndarray[Any, np.dtype[np.bool_]]
+
+
+class LabelView:
+    """The label structure of a string array of hosts (no nulls): where each host's last d
+    labels start, and those suffixes as new string arrays, cut from the buffer with NumPy."""
+
+    def __init__(self, hosts: pa.Array) -> None:
+        n = len(hosts)
+        buffers = hosts.buffers()
+        offsets = np.frombuffer(buffers[1], dtype=np.int32)[hosts.offset : hosts.offset + n + 1]
+        data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else None
+        self.data = (
+            data[offsets[0] : offsets[-1]] if data is not None else np.zeros(0, dtype=np.uint8)
+        )
+        self.start = (offsets[:-1] - offsets[0]).astype(np.int64)
+        self.end = (offsets[1:] - offsets[0]).astype(np.int64)
+        self.dots = np.flatnonzero(self.data == ord(".")).astype(np.int64)
+        first = np.searchsorted(self.dots, self.start)
+        self.last_dot = np.searchsorted(self.dots, self.end) - 1  # index into dots, or first-1
+        self.labels = (self.last_dot - first + 2).astype(np.int64)
+
+    def starts(self, depth: int | Ints, rows: Ints) -> Ints:
+        """Byte start of the last ``depth`` labels (one number, or one per row) of the hosts
+        ``rows``: the host's start when it has no more labels, its end for depth 0."""
+        depth = np.broadcast_to(np.asarray(depth, dtype=np.int64), rows.shape)
+        inside = depth < self.labels[rows]
+        out = np.where(depth <= 0, self.end[rows] + 1, self.start[rows])
+        if len(self.dots):
+            k = np.clip(self.last_dot[rows] - depth + 1, 0, len(self.dots) - 1)
+            out = np.where(inside & (depth > 0), self.dots[k] + 1, out)
+        result: Ints = out
+        return result
+
+    def cut(self, starts: Ints, ends: Ints, rows: Ints | None = None) -> pa.Array:
+        """The strings ``data[starts:ends]`` (for ``rows`` of the hosts, or all of them)."""
+        if rows is not None:
+            starts, ends = starts[rows], ends[rows]
+        size = np.maximum(ends - starts, 0)
+        offsets = np.zeros(len(size) + 1, dtype=np.int64)
+        np.cumsum(size, out=offsets[1:])
+        at = np.arange(offsets[-1], dtype=np.int64) + np.repeat(starts - offsets[:-1], size)
+        buffers = [None, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(self.data[at])]
+        return pa.Array.from_buffers(pa.string(), len(size), buffers)
+
+
+class PSLTable:
+    """The suffix rules as one table of every rule's label suffixes (the walk's nodes)."""
+
+    def __init__(self) -> None:
+        from .normalize import _extractor
+
+        rules = _extractor()._get_tld_extractor()
+        public, private = set(rules.public_tlds), set(rules.private_tlds)
+        flags: dict[str, int] = {}
+        for rule in public | private:
+            if not rule.isascii():
+                continue  # a clean host is ASCII without xn--: it never meets these
+            labels = rule.split(".")
+            if labels[0].startswith("!"):
+                continue  # exceptions live under wildcards, which are left to tldextract
+            wildcard = labels[0] == "*"
+            if wildcard:
+                labels = labels[1:]
+            for i in range(len(labels)):
+                node = ".".join(labels[i:])
+                flags[node] = flags.get(node, 0) | _NODE
+            end = ".".join(labels)
+            if wildcard:
+                flags[end] |= _WILDCARD
+                continue
+            if rule in private:  # tldextract's trie marks the node private when listed so
+                flags[end] = (flags[end] | _PRIVATE) & ~_PUBLIC
+            elif not flags[end] & _PRIVATE:
+                flags[end] |= _PUBLIC
+        nodes = sorted(flags)
+        self._nodes = column(nodes, pa.string())
+        self._flags = np.array([flags[n] for n in nodes], dtype=np.int64)
+        self.depth = max(n.count(".") + 1 for n in nodes)
+
+    def split(self, hosts: pa.Array, view: LabelView | None = None) -> HostSplit:
+        """The split of each clean host (a string array without nulls)."""
+        view = view or LabelView(hosts)
+        n = len(hosts)
+        labels = view.labels
+        icann = np.zeros(n, dtype=np.int64)
+        suffix = np.zeros(n, dtype=np.int64)
+        private = np.zeros(n, dtype=bool)
+        fallback = np.zeros(n, dtype=bool)
+        walking = np.arange(n, dtype=np.int64)
+        for depth in range(1, self.depth + 1):
+            if not len(walking):
+                break
+            d = np.full(len(walking), depth, dtype=np.int64)
+            nodes = view.cut(view.starts(depth, walking), view.end[walking])
+            found = indices(pc.index_in(nodes, value_set=self._nodes))
+            flags = np.where(found >= 0, self._flags[np.maximum(found, 0)], 0)
+            fallback[walking[(flags & _WILDCARD) != 0]] = True
+            public = (flags & _PUBLIC) != 0
+            end = public | ((flags & _PRIVATE) != 0)
+            icann[walking[public]] = d[public]
+            suffix[walking[end]] = d[end]
+            private[walking[end]] = ~public[end]
+            walking = walking[((flags & _NODE) != 0) & (labels[walking] > depth)]
+        return HostSplit(labels, icann, suffix, private, fallback)
