@@ -203,13 +203,10 @@ class UnknownHosts:
         rows = np.arange(n, dtype=np.int64)
         labels, icann = split.labels, split.icann
         maybe = split.fallback.copy()
-        # The TLD (brand TLDs) and the label left of the ICANN suffix (country sites).
+        # The TLD (brand TLDs); a country site's label is the label below, a target label.
         tld = view.cut(view.starts(1, rows), view.end)
         maybe |= bools(pc.is_in(tld, value_set=self._labels))
         has_icann = (icann > 0) & (labels > icann)
-        start = view.starts(icann + 1, rows)
-        end = view.starts(icann, rows) - 1
-        maybe |= bools(pc.is_in(view.cut(start, end), value_set=self._labels)) & has_icann
         # The label the lookalike step reads: left of the private suffix, if any, else of the
         # ICANN one; and what is left of it (the subdomain).
         under = np.where(split.private & (labels > split.suffix), split.suffix, icann)

@@ -70,6 +70,7 @@ _CJK_CLASS = "".join(f"\\x{{{lo:X}}}-\\x{{{hi:X}}}" for lo, hi in _CJK_RANGES)
 # splits them. Two passes: one alternation with a capture group costs RE2 six times more.
 _GATE_SEPARATORS = r"[^\p{L}\p{N}\p{M}]+"
 _GATE_CJK_RUN = rf"([{_CJK_CLASS}][{_CJK_CLASS}\p{{M}}]*)"
+_GATE_CJK = f"[{_CJK_CLASS}]"
 # Where `normalize_name` folds by context, not by character: characters it drops ("Nike™Store"
 # is one word), apostrophes other than ASCII ones, and an ASCII apostrophe after a mark or
 # another apostrophe (elsewhere the gate removes it as `normalize_name` does between letters,
@@ -315,7 +316,7 @@ class NameIndex:
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        from ._arrow import bools, column, indices, take
+        from ._arrow import Ints, bools, column, indices, take
 
         n = len(names)
         if n == 0:
@@ -340,23 +341,46 @@ class NameIndex:
         vocab, at = encoded.dictionary, indices(encoded.indices)
         found = indices(pc.index_in(vocab, value_set=words))
         limit = np.where(found >= 0, word_limits[np.maximum(found, 0)], -1)
+        # One deletion at each place of each word of a length that can meet an anchor: all
+        # the cuts in one array, so the anchor table is hashed once per batch.
         lengths = indices(pc.utf8_length(vocab))
+        cuts: list[pa.Array] = []
+        owners: list[Ints] = []
         for length in self._gate_lengths:
             where = np.flatnonzero((lengths == length) & (limit < _ANY))
-            if not len(where):
-                continue
-            subset = take(vocab, where)
-            best = limit[where]
-            for i in range(length):
-                cut = pc.utf8_replace_slice(subset, i, i + 1, "")
-                met = indices(pc.index_in(cut, value_set=deleted))
-                best = np.maximum(best, np.where(met >= 0, deleted_limits[np.maximum(met, 0)], -1))
-            limit[where] = best
+            if len(where):
+                subset = take(vocab, where)
+                cuts.extend(pc.utf8_replace_slice(subset, i, i + 1, "") for i in range(length))
+                owners.extend([where] * length)
+        if cuts:
+            met = indices(pc.index_in(pa.concat_arrays(cuts), value_set=deleted))
+            hits = met >= 0
+            np.maximum.at(limit, np.concatenate(owners)[hits], deleted_limits[met[hits]])
         keep = limit[at] >= counts[parents]
         hit[parents[keep]] = True
         if names.null_count:
             hit &= bools(names.is_valid())
         return hit
+
+    def usable(self, names: pa.Array) -> np.ndarray[Any, np.dtype[np.bool_]]:
+        """Per name (a string array), whether `normalize_name` finds a usable name in it
+        (letters, digits or marks, within `MAX_NAME_LENGTH`): in bulk, with the names the
+        gate's folding is unsure of, and long ones, asked one by one."""
+        import numpy as np
+        import pyarrow.compute as pc
+
+        from ._arrow import bools, indices, take
+
+        folded = pc.replace_substring(_gate_fold(names), " ", "")
+        out = indices(pc.utf8_length(folded)) > 0
+        unsure = self._unsure(names) | (indices(pc.utf8_length(names)) > MAX_NAME_LENGTH // 2)
+        ask = np.flatnonzero(unsure)
+        if len(ask):
+            texts = take(names, ask).to_pylist()
+            out[ask] = [normalize_name(t).error is None for t in texts]
+        if names.null_count:
+            out &= bools(names.is_valid())
+        return out
 
     def _unsure(self, names: pa.Array) -> np.ndarray[Any, np.dtype[np.bool_]]:
         """Names holding a character on which the gate's folding and `normalize_name` could
@@ -405,7 +429,12 @@ def _gate_fold(names: pa.Array) -> pa.Array:
     folded = pc.utf8_normalize(pc.utf8_lower(pc.utf8_normalize(names, "NFKC")), "NFKC")
     folded = pc.replace_substring(pc.replace_substring(folded, "ß", "ss"), "'", "")
     folded = pc.replace_substring_regex(folded, _GATE_SEPARATORS, " ")
-    return pc.utf8_trim(pc.replace_substring_regex(folded, _GATE_CJK_RUN, r" \1 "), " ")
+    # The capture costs RE2 dearly: only names holding CJK need it.
+    cjk = pc.match_substring_regex(folded, _GATE_CJK)
+    if pc.any(cjk).as_py():
+        spaced = pc.replace_substring_regex(folded.filter(cjk), _GATE_CJK_RUN, r" \1 ")
+        folded = pc.replace_with_mask(folded, cjk, spaced)
+    return pc.utf8_trim(folded, " ")
 
 
 def _non_ascii(names: pa.Array) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:

@@ -43,6 +43,7 @@ from .markets import Market, MarketData, Owner, load_markets
 from .normalize import ErrorCode, NormalizedURL, normalize_host, normalize_name, normalize_url
 
 if TYPE_CHECKING:
+    import numpy as np
     import pyarrow as pa
 
 __all__ = [
@@ -352,6 +353,11 @@ class Matcher:
         texts: list[str] = take(names, kept).to_pylist()
         found = ((int(at), self._names.lookup(text)) for at, text in zip(kept, texts, strict=True))
         return [(at, hit) for at, hit in found if hit is not None]
+
+    def names_usable(self, names: pa.Array) -> np.ndarray[Any, np.dtype[np.bool_]]:
+        """Per name, whether `normalize_name` finds anything in it (the batch path; see
+        `NameIndex.usable`)."""
+        return self._names.usable(names)
 
     # ---- steps -------------------------------------------------------------------------
     def _owner_of(self, market: Market | None, owner_id: str | None) -> Owner | None:

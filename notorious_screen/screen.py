@@ -164,7 +164,7 @@ class Screener:
         # The names met so far, each with what it names (a number into _hits, -1: no market).
         self._seen_names = StringIndex()
         self._hits: list[NameHit] = []
-        self._hit_numbers: dict[tuple[str | None, float], int] = {}
+        self._hit_numbers: dict[tuple[Any, ...], int] = {}
         self._lock = threading.Lock()
         self._row_cache: dict[tuple[str, str | None], tuple[Any, ...]] = {}
         self._pool: Any = None
@@ -393,34 +393,57 @@ class Screener:
         final = key_ids[u_idx]
         if names is not None:
             # 2. Names. What a usable URL proves decides; the name decides only where there
-            #    is no usable URL, so only those rows need their own (URL, name) screening,
-            #    unless the pack reads the name itself. Elsewhere a name that names a market
-            #    the URL does not prove is a mention: the URL's row plus that finding.
+            #    is no usable URL. Elsewhere a name that names a market the URL does not
+            #    prove is a mention: the URL's row plus that finding. Under a host-free pack
+            #    both follow from the URL's row and what the name names, so each such pair
+            #    is screened once; otherwise (or when the pack reads the name itself) each
+            #    distinct (URL, name) pair is.
             name_enc = _encode(names)
             name_dict = name_enc.dictionary
             n_idx = _indices(name_enc)
             has_name = n_idx >= 0
-            unusable = np.array([r[_ERROR_AT] is not None for r in rows], dtype=bool)
-            need = has_name if self._reads_name else has_name & unusable[final]
-            if not self._reads_name and (has_name & ~need).any():
+            errors = [r[_ERROR_AT] for r in rows]
+            unusable = np.array([e is not None for e in errors], dtype=bool)[final]
+            no_url = np.array([e == "empty" for e in errors], dtype=bool)[final]
+            need = has_name.copy() if self._reads_name else np.zeros(n, dtype=bool)
+            if not self._reads_name and has_name.any():
                 with self._lock:
                     hit_ids = self._name_hit_ids(name_dict)
                     hit_list = list(self._hits)
-                ment = has_name & ~need & (hit_ids[np.maximum(n_idx, 0)] >= 0)
-                if ment.any() and not self._host_free:
-                    need |= ment  # rows depend on the host: screen each (URL, name) pair
-                elif ment.any():
-                    width = len(hit_list)
-                    combo = final[ment] * width + hit_ids[n_idx[ment]]
-                    distinct_combos, inverse = np.unique(combo, return_inverse=True)
-                    with self._lock:
-                        combo_rows = [
-                            self._mention_row(rows[int(c // width)], hit_list[int(c % width)])
-                            for c in distinct_combos
-                        ]
-                    combo_ids = np.arange(len(rows), len(rows) + len(combo_rows), dtype=np.int64)
-                    rows.extend(combo_rows)
-                    final[ment] = combo_ids[inverse.reshape(-1)]
+                hit_at = np.where(has_name, hit_ids[np.maximum(n_idx, 0)], -1)
+                named = has_name & (hit_at >= 0)
+                if len(hit_list):
+                    is_market = np.array([h.key.market is not None for h in hit_list])
+                    named &= unusable | is_market[np.maximum(hit_at, 0)]
+                if not self._host_free:
+                    need = named | (has_name & unusable)
+                else:
+                    if named.any():
+                        width = len(hit_list)
+                        combo = final[named] * width + hit_at[named]
+                        distinct_combos, inverse = np.unique(combo, return_inverse=True)
+                        with self._lock:
+                            combo_rows = [
+                                self._name_row(rows[int(c // width)], hit_list[int(c % width)])
+                                for c in distinct_combos
+                            ]
+                        at = np.arange(len(rows), len(rows) + len(combo_rows), dtype=np.int64)
+                        rows.extend(combo_rows)
+                        final[named] = at[inverse.reshape(-1)]
+                    # No URL at all and a name that names nothing: screened as a usable name
+                    # ("no listed market recognised") or, if the name is not usable either,
+                    # the URL's own row.
+                    blank = has_name & (hit_at < 0) & no_url
+                    if blank.any():
+                        which = np.unique(n_idx[blank])
+                        usable = self.matcher.names_usable(take(name_dict, which))
+                        ok = np.zeros(len(name_dict), dtype=bool)
+                        ok[which[usable]] = True
+                        blank &= ok[np.maximum(n_idx, 0)]
+                        if blank.any():
+                            with self._lock:
+                                rows.append(self._unnamed_row())
+                            final[blank] = len(rows) - 1
             if need.any():
                 width = len(name_dict) + 1
                 pair = u_idx[need].astype(np.int64) * width + n_idx[need]
@@ -439,8 +462,8 @@ class Screener:
         return rows, final
 
     def _name_hit_ids(self, names: pa.Array) -> Ints:
-        """Per distinct name of a batch, what it names (a number into ``_hits``; -1 for no
-        market). Names met before are looked up in bulk; new ones go through the matcher's
+        """Per distinct name of a batch, what it names (a number into ``_hits``; -1 for
+        nothing). Names met before are looked up in bulk; new ones go through the matcher's
         vectorised name gate, and only those it keeps through Python. Call with the lock held.
         """
         if len(self._seen_names) + len(names) >= _CACHE_ROWS:
@@ -451,9 +474,8 @@ class Screener:
             fresh = take(names, new)
             found = np.full(len(new), -1, dtype=np.int64)
             for at, hit in self.matcher.name_hits(fresh):
-                if hit.key.market is None:
-                    continue  # a parent company's name: not a market the row could be on
-                key = (hit.key.market, hit.spelled)
+                key = (hit.key.market or hit.key.owner, hit.key.market is None, hit.score,
+                       hit.spelled)  # fmt: skip
                 number = self._hit_numbers.get(key)
                 if number is None:
                     number = self._hit_numbers[key] = len(self._hits)
@@ -664,22 +686,41 @@ class Screener:
             self._match_rows[signature] = row
         return row
 
-    def _mention_row(self, row: tuple[Any, ...], hit: NameHit) -> tuple[Any, ...]:
-        """The row of a usable URL whose seller name names a market (host-free packs): rebuilt
-        from the URL row's signature, so each (row, mention) pair is screened once."""
+    def _name_row(self, row: tuple[Any, ...], hit: NameHit) -> tuple[Any, ...]:
+        """The row a name gives beside the URL's row (host-free packs), rebuilt from that
+        row's signature: without a usable URL the name decides (the URL's reason kept, unless
+        it was empty); with one, a market the name names is a mention. Each (row, finding)
+        pair is screened once."""
         signature = row[_SIGNATURE_AT]
         mid, oid, kind, variant, imitates, similarity, error, host = signature[:8]
         data = self.data
-        market = data.markets[mid] if mid else None
-        owner = data.owners[oid] if oid else None
-        url = normalize_host(host) if host else None
+        if error is not None:
+            market = data.markets[hit.key.market] if hit.key.market else None
+            owner = self.matcher._owner_of(market, hit.key.owner)
+            kept = None if error is ErrorCode.EMPTY else error
+            match = self.matcher._build(
+                None, None, None, market, owner, MatchKind.NAME, None, None, hit.score, "",
+                error=kept,
+            )  # fmt: skip
+        else:
+            url = normalize_host(host) if host else None
+            match = self.matcher._build(
+                url, None, None, data.markets[mid] if mid else None,
+                data.owners[oid] if oid else None, kind, variant, imitates, similarity, "",
+                error=error, mention=hit,
+            )  # fmt: skip
+        signature = self._match_signature(match, None)
+        found = self._match_rows.get(signature)
+        return found if found is not None else self._new_row(match, None, None, signature)
+
+    def _unnamed_row(self) -> tuple[Any, ...]:
+        """The row of a usable name that names nothing, with no URL (host-free packs)."""
         match = self.matcher._build(
-            url, None, None, market, owner, kind, variant, imitates, similarity, "",
-            error=error, mention=hit,
+            None, None, None, None, None, MatchKind.NONE, None, None, 0.0, "",
         )  # fmt: skip
-        mentioned = self._match_signature(match, None)
-        found = self._match_rows.get(mentioned)
-        return found if found is not None else self._new_row(match, None, None, mentioned)
+        signature = self._match_signature(match, None)
+        found = self._match_rows.get(signature)
+        return found if found is not None else self._new_row(match, None, None, signature)
 
     def _match_signature(self, match: Match, name: str | None) -> tuple[Any, ...]:
         return self._row_signature(
