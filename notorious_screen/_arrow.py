@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 __all__ = [
     "Ints",
@@ -134,56 +133,121 @@ def take(values: pa.Array, at: Ints) -> pa.Array:
     return values.take(pa.Array.from_buffers(pa.int64(), len(at), [None, pa.py_buffer(at)]))
 
 
+class SubstringHashes:
+    """Two 64-bit polynomial hashes of any substring of one byte buffer, each in O(1).
+
+    Suffix and label lookups of the batch engine compare a few substrings of every host with
+    fixed tables; hashing the substring in place (from prefix sums) instead of cutting it out
+    into a new string array saves the byte copies. Two independent hashes and the length make
+    a false match as likely as a 128-bit collision.
+    """
+
+    def __init__(self, data: np.ndarray[Any, np.dtype[np.uint8]]) -> None:
+        n = len(data)
+        values = data.astype(np.uint64) + np.uint64(1)
+        self._sums: list[np.ndarray[Any, np.dtype[np.uint64]]] = []
+        self._inverse: list[np.ndarray[Any, np.dtype[np.uint64]]] = []
+        with np.errstate(over="ignore"):
+            for base, inverse in _BASES:
+                sums = np.zeros(n + 1, dtype=np.uint64)
+                np.cumsum(values * _powers(base, n)[:-1], out=sums[1:])
+                self._sums.append(sums)
+                self._inverse.append(_powers(inverse, n))
+
+    def of(self, starts: Ints, ends: Ints) -> Hashes:
+        """The hashes of ``data[start:end]`` for each pair, and its length."""
+        with np.errstate(over="ignore"):
+            h1, h2 = (
+                (sums[ends] - sums[starts]) * inverse[starts]
+                for sums, inverse in zip(self._sums, self._inverse, strict=True)
+            )
+        return h1, h2, (ends - starts).astype(np.int64)
+
+
+Hashes = tuple[np.ndarray[Any, np.dtype[np.uint64]], np.ndarray[Any, np.dtype[np.uint64]], Ints]
+
+
+def string_hashes(values: pa.Array) -> Hashes:
+    """`SubstringHashes` of every string of a string array (nulls hash as empty strings)."""
+    offsets, data = _offsets_and_data(values)
+    return SubstringHashes(data).of(offsets[:-1], offsets[1:])
+
+
+class HashTable:
+    """A fixed set of strings, each with a number, for `SubstringHashes` lookups."""
+
+    def __init__(self, strings: Sequence[str], numbers: Sequence[int] | None = None) -> None:
+        h1, h2, lengths = string_hashes(column(list(strings), pa.string()))
+        order = np.argsort(h1, kind="stable")
+        self._h1, self._h2, self._lengths = h1[order], h2[order], lengths[order]
+        given = np.arange(len(strings)) if numbers is None else np.asarray(numbers)
+        self._numbers = np.asarray(given, dtype=np.int64)[order]
+
+    def find(self, hashes: Hashes) -> Ints:
+        """The number of each hashed string in the table, -1 where it is not there."""
+        h1, h2, lengths = hashes
+        out = np.full(len(h1), -1, dtype=np.int64)
+        if not len(self._h1) or not len(h1):
+            return out
+        at = np.minimum(np.searchsorted(self._h1, h1), len(self._h1) - 1)
+        same = (self._h1[at] == h1) & (self._h2[at] == h2) & (self._lengths[at] == lengths)
+        out[same] = self._numbers[at[same]]
+        return out
+
+
 class StringIndex:
     """A growing table of distinct strings, each with a number, looked up for whole arrays.
 
     The batch engine remembers the hosts and names it has screened across batches, hundreds
     of thousands of them; ``pc.index_in`` rebuilds its hash table of the whole remembered set
     on every call (0.15 s at 262,144 strings), so lookups here go through a sorted array of
-    64-bit hashes computed in NumPy from the string buffers instead: a batch costs what its
-    own strings cost. A hash hit is confirmed by comparing the strings themselves, so a
-    collision can never hand one string another's number.
+    hashes computed in NumPy from the string buffers instead (`SubstringHashes`): a batch
+    costs what its own strings cost. A hit needs both 64-bit hashes and the length to agree.
     """
 
     def __init__(self) -> None:
-        self._hashes = np.zeros(0, dtype=np.uint64)  # sorted
-        self._order = np.zeros(0, dtype=np.int64)  # position in _values of each hash
+        self._hashes = np.zeros(0, dtype=np.uint64)  # first hashes, sorted
+        self._order = np.zeros(0, dtype=np.int64)  # which string each sorted hash is
+        self._h2 = np.zeros(0, dtype=np.uint64)  # by string: second hash, length, number
+        self._lengths = np.zeros(0, dtype=np.int64)
         self._numbers = np.zeros(0, dtype=np.int64)
-        self._values: pa.Array = pa.nulls(0, pa.string())
+        self._size = 0
 
     def __len__(self) -> int:
-        return len(self._values)
+        return self._size
 
     def lookup(self, values: pa.Array) -> Ints:
         """The number of each string (a string array without nulls), -1 where unknown."""
         out = np.full(len(values), -1, dtype=np.int64)
         if not len(values) or not len(self._hashes):
             return out
-        hashes = _hash_strings(values)
-        at = np.minimum(np.searchsorted(self._hashes, hashes), len(self._hashes) - 1)
-        hit = np.flatnonzero(self._hashes[at] == hashes)
-        if len(hit):
-            stored = self._order[at[hit]]
-            same = bools(pc.equal(take(values, hit), take(self._values, stored)))
-            out[hit[same]] = self._numbers[stored[same]]
+        h1, h2, lengths = string_hashes(values)
+        at = np.minimum(np.searchsorted(self._hashes, h1), len(self._hashes) - 1)
+        stored = self._order[at]
+        same = (self._hashes[at] == h1) & (self._h2[stored] == h2)
+        same &= self._lengths[stored] == lengths
+        out[same] = self._numbers[stored[same]]
         return out
 
     def add(self, values: pa.Array, numbers: Ints) -> None:
         """Remember new strings (not yet in the table, distinct) with their numbers."""
         if not len(values):
             return
-        hashes = np.concatenate([self._hashes, _hash_strings(values)])
-        order = np.concatenate(
-            [self._order, np.arange(len(self._values), len(self._values) + len(values))]
-        )
+        h1, h2, lengths = string_hashes(values)
+        hashes = np.concatenate([self._hashes, h1])
+        order = np.concatenate([self._order, np.arange(self._size, self._size + len(values))])
         sort = np.argsort(hashes, kind="stable")
         self._hashes, self._order = hashes[sort], order[sort]
+        self._h2 = np.concatenate([self._h2, h2])
+        self._lengths = np.concatenate([self._lengths, lengths])
         self._numbers = np.concatenate([self._numbers, np.asarray(numbers, dtype=np.int64)])
-        self._values = pa.concat_arrays([self._values, values.cast(pa.string())])
+        self._size += len(values)
 
 
-def _hash_strings(values: pa.Array) -> np.ndarray[Any, np.dtype[np.uint64]]:
-    """A polynomial hash of each string's bytes (and length), vectorised over the buffer."""
+def _offsets_and_data(
+    values: pa.Array,
+) -> tuple[Ints, np.ndarray[Any, np.dtype[np.uint8]]]:
+    """A string array's offsets (from 0) and its bytes, as NumPy views where possible."""
     n = len(values)
     buffers = values.buffers()
     dtype = np.int64 if pa.types.is_large_string(values.type) else np.int32
@@ -194,37 +258,12 @@ def _hash_strings(values: pa.Array) -> np.ndarray[Any, np.dtype[np.uint64]]:
         if buffers[2] is not None
         else np.zeros(0, dtype=np.uint8)
     )
-    offsets -= offsets[0]
-    start, end = offsets[:-1], offsets[1:]
-    with np.errstate(over="ignore"):
-        # sum of (b + 1) * P**position over a string's bytes, then times P**-start: the same
-        # number wherever the string sits in a buffer (P is odd, so invertible mod 2**64)
-        terms = (data.astype(np.uint64) + np.uint64(1)) * _powers(_P, len(data))[:-1]
-        sums = np.zeros(len(data) + 1, dtype=np.uint64)
-        np.cumsum(terms, out=sums[1:])
-        hashes = (sums[end] - sums[start]) * _power_each(_P_INVERSE, start)
-        hashes ^= (end - start).astype(np.uint64) * _GOLDEN
-    result: np.ndarray[Any, np.dtype[np.uint64]] = hashes
-    return result
+    return offsets - offsets[0], data
 
 
-_P = np.uint64(0x100000001B3)
-_P_INVERSE = np.uint64(pow(0x100000001B3, -1, 1 << 64))
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-
-
-def _power_each(base: np.uint64, exponents: Ints) -> np.ndarray[Any, np.dtype[np.uint64]]:
-    """base**e modulo 2**64 for each exponent, by squaring (a pass per bit, not per byte)."""
-    out = np.ones(len(exponents), dtype=np.uint64)
-    square = base
-    e = exponents.astype(np.int64)
-    with np.errstate(over="ignore"):
-        while e.any():
-            odd = (e & 1).astype(bool)
-            out[odd] *= square
-            square = np.uint64(int(square) * int(square) % (1 << 64))
-            e >>= 1
-    return out
+_BASES = tuple(
+    (np.uint64(p), np.uint64(pow(p, -1, 1 << 64))) for p in (0x100000001B3, 0x9E3779B97F4A7C15)
+)  # odd, so invertible modulo 2**64
 
 
 def _powers(base: np.uint64, n: int) -> np.ndarray[Any, np.dtype[np.uint64]]:

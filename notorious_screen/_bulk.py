@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._arrow import Ints, bools, column, indices, mask, take
+from ._arrow import HashTable, Ints, bools, column, mask, take
 from ._psl import LabelView, PSLTable
 from .markets import MarketData
 from .match import Matcher
@@ -124,9 +124,9 @@ class HostResolver:
         names = list(table)
         self._n_primary = len(primary)
         primary_names = sorted(primary)
-        self._primary = column(primary_names, pa.string())
+        self._primary = HashTable(primary_names)
         self._primary_ok = np.array([primary[h] not in unsafe for h in primary_names], dtype=bool)
-        self._hosts = column(names, pa.string())
+        self._hosts = HashTable(names)
         self._is_primary = np.array([table[h][1] for h in names], dtype=bool)
         self._ok = np.array([table[h][0] not in unsafe for h in names], dtype=bool)
         self._deepest = max((h.count(".") + 1 for h in names), default=0)
@@ -144,16 +144,14 @@ class HostResolver:
         www = view.end - start > 4
         for k, char in enumerate(b"www."):
             www &= data[np.minimum(start + k, max(len(data) - 1, 0))] == char
-        stripped = view.cut(np.where(www, start + 4, start), view.end)
-        exact = indices(pc.index_in(stripped, value_set=self._primary))
+        exact = self._primary.find(view.hashes.of(np.where(www, start + 4, start), view.end))
         best = np.full(n, -1, dtype=np.int64)
         whole = np.zeros(n, dtype=bool)
         for depth in range(min(self._deepest, int(view.labels.max())), 0, -1):  # longest first
             at = rows[(view.labels >= depth) & (best < 0)]
             if not len(at):
                 continue
-            suffix = view.cut(view.starts(depth, at), view.end[at])
-            found = indices(pc.index_in(suffix, value_set=self._hosts))
+            found = self._hosts.find(view.suffix(depth, at))
             hit = found >= 0
             best[at[hit]] = found[hit]
             whole[at[hit]] = view.labels[at[hit]] == depth
@@ -183,9 +181,9 @@ class UnknownHosts:
     def __init__(self, matcher: Matcher) -> None:
         index = matcher.detector.index
         self._psl = PSLTable()
-        self._lookalike = column(sorted(index.ascii_lookalike_labels()), pa.string())
+        self._lookalike = HashTable(sorted(index.ascii_lookalike_labels()))
         self._edit = column(sorted(index.edit_labels), pa.string())
-        self._labels = column(sorted(index.target_labels), pa.string())
+        self._labels = HashTable(sorted(index.target_labels))
         combos = sorted(index.combo_labels)
         self._inside = "|".join(re.escape(c) for c in combos) or "(?!x)x"
         spelled = sorted(index.hosts | index.registrables)
@@ -204,8 +202,7 @@ class UnknownHosts:
         labels, icann = split.labels, split.icann
         maybe = split.fallback.copy()
         # The TLD (brand TLDs); a country site's label is the label below, a target label.
-        tld = view.cut(view.starts(1, rows), view.end)
-        maybe |= bools(pc.is_in(tld, value_set=self._labels))
+        maybe |= self._labels.find(view.suffix(1, rows)) >= 0
         has_icann = (icann > 0) & (labels > icann)
         # The label the lookalike step reads: left of the private suffix, if any, else of the
         # ICANN one; and what is left of it (the subdomain).
@@ -213,8 +210,8 @@ class UnknownHosts:
         has_label = has_icann & (labels > under)
         start = view.starts(under + 1, rows)
         end = view.starts(under, rows) - 1
+        maybe |= has_label & (self._lookalike.find(view.hashes.of(start, end)) >= 0)
         label = view.cut(start, end)
-        maybe |= has_label & bools(pc.is_in(label, value_set=self._lookalike))
         maybe |= has_label & bools(pc.match_substring_regex(label, self._inside))
         hyphen = np.flatnonzero(has_label & bools(pc.match_substring(label, "-")))
         if len(hyphen):

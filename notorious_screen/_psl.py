@@ -3,12 +3,13 @@
 A crawl brings hundreds of thousands of distinct unrelated hosts, and splitting each through
 tldextract costs microseconds in Python. For clean hosts (lowercase letter-digit-hyphen
 labels, no ``xn--``: what `_bulk.fast_hosts` takes out of clean URLs) the split is a walk from
-the right through the suffix rules, which this module does for all hosts at once: the suffix
-of the last d labels is cut out of the byte buffer with NumPy and looked up in Arrow, one
-depth at a time, only for hosts whose walk goes on. The rules are those of the one offline
-tldextract instance (`normalize._extractor`), so the answer is tldextract's, which a test
-checks host by host. Hosts under a wildcard rule (``*.ck``, ``*.compute.amazonaws.com``) are
-left to tldextract (`HostSplit.fallback`).
+the right through the suffix rules, which this module does for all hosts at once, one depth
+at a time and only for hosts whose walk goes on: the last d labels of each host are hashed in
+place in its byte buffer (`_arrow.SubstringHashes`) and looked up in a table of every rule's
+label suffixes. The rules are those of the one offline tldextract instance
+(`normalize._extractor`), so the answer is tldextract's, which a test checks host by host.
+Hosts under a wildcard rule (``*.ck``, ``*.compute.amazonaws.com``) are left to tldextract
+(`HostSplit.fallback`).
 """
 
 from __future__ import annotations
@@ -18,9 +19,8 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from ._arrow import Ints, column, indices
+from ._arrow import Hashes, HashTable, Ints, SubstringHashes
 
 __all__ = ["HostSplit", "PSLTable"]
 
@@ -58,6 +58,7 @@ class LabelView:
         first = np.searchsorted(self.dots, self.start)
         self.last_dot = np.searchsorted(self.dots, self.end) - 1  # index into dots, or first-1
         self.labels = (self.last_dot - first + 2).astype(np.int64)
+        self._hashes: SubstringHashes | None = None
 
     def starts(self, depth: int | Ints, rows: Ints) -> Ints:
         """Byte start of the last ``depth`` labels (one number, or one per row) of the hosts
@@ -70,6 +71,17 @@ class LabelView:
             out = np.where(inside & (depth > 0), self.dots[k] + 1, out)
         result: Ints = out
         return result
+
+    @property
+    def hashes(self) -> SubstringHashes:
+        """Hashes of any part of the hosts' bytes (built on first use, once per view)."""
+        if self._hashes is None:
+            self._hashes = SubstringHashes(self.data)
+        return self._hashes
+
+    def suffix(self, depth: int | Ints, rows: Ints) -> Hashes:
+        """The hashes of the last ``depth`` labels of the hosts ``rows``."""
+        return self.hashes.of(self.starts(depth, rows), self.end[rows])
 
     def cut(self, starts: Ints, ends: Ints, rows: Ints | None = None) -> pa.Array:
         """The strings ``data[starts:ends]`` (for ``rows`` of the hosts, or all of them)."""
@@ -113,8 +125,7 @@ class PSLTable:
             elif not flags[end] & _PRIVATE:
                 flags[end] |= _PUBLIC
         nodes = sorted(flags)
-        self._nodes = column(nodes, pa.string())
-        self._flags = np.array([flags[n] for n in nodes], dtype=np.int64)
+        self._nodes = HashTable(nodes, [flags[n] for n in nodes])
         self.depth = max(n.count(".") + 1 for n in nodes)
 
     def split(self, hosts: pa.Array, view: LabelView | None = None) -> HostSplit:
@@ -131,9 +142,7 @@ class PSLTable:
             if not len(walking):
                 break
             d = np.full(len(walking), depth, dtype=np.int64)
-            nodes = view.cut(view.starts(depth, walking), view.end[walking])
-            found = indices(pc.index_in(nodes, value_set=self._nodes))
-            flags = np.where(found >= 0, self._flags[np.maximum(found, 0)], 0)
+            flags = np.maximum(self._nodes.find(view.suffix(depth, walking)), 0)
             fallback[walking[(flags & _WILDCARD) != 0]] = True
             public = (flags & _PUBLIC) != 0
             end = public | ((flags & _PRIVATE) != 0)

@@ -36,7 +36,7 @@ from .normalize import PSL_VERSION, ErrorCode, _coerce, _ldh_host, normalize_hos
 from .rules import Evaluation, Reason, RulePack, load_rule_pack
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future
+    from concurrent.futures import Future, ThreadPoolExecutor
 
     import pandas as pd
 
@@ -166,6 +166,10 @@ class Screener:
         self._hits: list[NameHit] = []
         self._hit_numbers: dict[tuple[Any, ...], int] = {}
         self._lock = threading.Lock()
+        self._name_lock = threading.Lock()
+        self._name_pool: ThreadPoolExecutor | None = None
+        # Per thread, the row table a batch's rows start with and how many of them it shares.
+        self._last_table = _Local()
         self._row_cache: dict[tuple[str, str | None], tuple[Any, ...]] = {}
         self._pool: Any = None
         self._row_intern: dict[tuple[Any, ...], tuple[Any, ...]] = {}
@@ -348,12 +352,18 @@ class Screener:
     ) -> dict[str, pa.Array]:
         """The batch engine: Arrow string arrays in, one Arrow array per output column out."""
         rows, final = self._screen(urls, names)
-        columns = _columns(rows)
-        take = pa.Array.from_buffers(pa.int64(), len(final), [None, pa.py_buffer(final)])
-        return {
-            col: column(values, _ARROW_TYPES[col]).take(take)
-            for col, values in zip(_ROW_COLUMNS, columns, strict=True)
-        }
+        table, shared = self._last_table.get()
+        # The table's rows are turned into Arrow once, across batches; only a batch's own
+        # rows (names, pairs) are converted here.
+        arrays = table.arrow(shared) if table is not None else {}
+        extra = _columns(rows[shared:]) if table is not None else _columns(rows)
+        at = pa.Array.from_buffers(pa.int64(), len(final), [None, pa.py_buffer(final)])
+        out = {}
+        for col, values in zip(_ROW_COLUMNS, extra, strict=True):
+            fresh = column(values, _ARROW_TYPES[col])
+            both = pa.concat_arrays([arrays[col], fresh]) if arrays else fresh
+            out[col] = both.take(at)
+        return out
 
     def _screen(
         self, urls: pa.Array | pa.ChunkedArray, names: pa.Array | pa.ChunkedArray | None
@@ -365,6 +375,13 @@ class Screener:
             names = _as_string_array(names)
             if len(names) != n:
                 raise InputError("url and name arrays differ in length")
+
+        # What the batch's names name is worked out on a thread of its own (Arrow and NumPy
+        # work, mostly without the GIL) while this one screens the URLs.
+        name_enc = _encode(names) if names is not None else None
+        named_soon: Future[tuple[Ints, list[NameHit]]] | None = None
+        if name_enc is not None and not self._reads_name and name_enc.null_count < n:
+            named_soon = self._names_later(name_enc.dictionary)
 
         # 1. A key per row: the host of a clean URL ("h" + host), the raw text of any other
         #    value ("u" + text), or "n" for a missing one; each distinct key is screened once.
@@ -390,6 +407,7 @@ class Screener:
         with self._lock:
             key_ids = self._key_ids(host_dict, others)
             rows = list(self._table.rows)
+            self._last_table.set((self._table, len(rows)))
         final = key_ids[u_idx]
         if names is not None:
             # 2. Names. What a usable URL proves decides; the name decides only where there
@@ -398,7 +416,7 @@ class Screener:
             #    both follow from the URL's row and what the name names, so each such pair
             #    is screened once; otherwise (or when the pack reads the name itself) each
             #    distinct (URL, name) pair is.
-            name_enc = _encode(names)
+            assert name_enc is not None
             name_dict = name_enc.dictionary
             n_idx = _indices(name_enc)
             has_name = n_idx >= 0
@@ -406,10 +424,8 @@ class Screener:
             unusable = np.array([e is not None for e in errors], dtype=bool)[final]
             no_url = np.array([e == "empty" for e in errors], dtype=bool)[final]
             need = has_name.copy() if self._reads_name else np.zeros(n, dtype=bool)
-            if not self._reads_name and has_name.any():
-                with self._lock:
-                    hit_ids = self._name_hit_ids(name_dict)
-                    hit_list = list(self._hits)
+            if named_soon is not None:
+                hit_ids, hit_list = named_soon.result()
                 hit_at = np.where(has_name, hit_ids[np.maximum(n_idx, 0)], -1)
                 named = has_name & (hit_at >= 0)
                 if len(hit_list):
@@ -461,11 +477,31 @@ class Screener:
 
         return rows, final
 
+    def _names_later(self, names: pa.Array) -> Future[tuple[Ints, list[NameHit]]]:
+        """`_name_hit_ids` for a batch's distinct names, on the name thread when it is safe
+        to have one (no worker process left to fork), else right away."""
+        from concurrent.futures import Future, ThreadPoolExecutor
+
+        def work() -> tuple[Ints, list[NameHit]]:
+            with self._name_lock:
+                return self._name_hit_ids(names), list(self._hits)
+
+        if self.workers > 1 and self._pool is None:
+            done: Future[tuple[Ints, list[NameHit]]] = Future()
+            done.set_result(work())
+            return done
+        pool = self._name_pool
+        if pool is None:
+            pool = self._name_pool = ThreadPoolExecutor(1, thread_name_prefix="ns-names")
+            weakref.finalize(self, pool.shutdown, wait=False)
+        later: Future[tuple[Ints, list[NameHit]]] = pool.submit(work)
+        return later
+
     def _name_hit_ids(self, names: pa.Array) -> Ints:
         """Per distinct name of a batch, what it names (a number into ``_hits``; -1 for
         nothing). Names met before are looked up in bulk; new ones go through the matcher's
-        vectorised name gate, and only those it keeps through Python. Call with the lock held.
-        """
+        vectorised name gate, and only those it keeps through Python. Call with the name lock
+        held."""
         if len(self._seen_names) + len(names) >= _CACHE_ROWS:
             self._seen_names = StringIndex()
         numbers = self._seen_names.lookup(names)
@@ -606,10 +642,13 @@ class Screener:
         return [pool.submit(_worker_rows, keys[i : i + size]) for i in range(0, len(keys), size)]
 
     def close(self) -> None:
-        """Stop the worker processes, if any were started (``workers > 1``)."""
+        """Stop the worker processes (``workers > 1``) and the name thread, if started."""
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        if self._name_pool is not None:
+            self._name_pool.shutdown(wait=True)
+            self._name_pool = None
 
     def __enter__(self) -> Screener:
         return self
@@ -864,11 +903,14 @@ def _worker_rows(keys: list[tuple[str, str | None]]) -> list[tuple[Any, ...]]:
 
 class _RowTable:
     """Distinct output rows, each with its position (the batch engine's table, kept across
-    batches until it is cleared)."""
+    batches until it is cleared), and its first rows as Arrow columns, grown as asked."""
 
     def __init__(self) -> None:
         self.rows: list[tuple[Any, ...]] = []
         self._index: dict[tuple[Any, ...], int] = {}
+        self._arrow: dict[str, pa.Array] = {}
+        self._arrow_rows = 0
+        self._arrow_lock = threading.Lock()
 
     def add(self, row: tuple[Any, ...]) -> int:
         at = self._index.get(row)
@@ -876,6 +918,30 @@ class _RowTable:
             at = self._index[row] = len(self.rows)
             self.rows.append(row)
         return at
+
+    def arrow(self, count: int) -> dict[str, pa.Array]:
+        """The first ``count`` rows as one Arrow array per row column (rows only grow)."""
+        with self._arrow_lock:
+            if self._arrow_rows < count:
+                new = _columns(self.rows[self._arrow_rows : count])
+                for col, values in zip(_ROW_COLUMNS, new, strict=True):
+                    fresh = column(values, _ARROW_TYPES[col])
+                    old = self._arrow.get(col)
+                    self._arrow[col] = pa.concat_arrays([old, fresh]) if old is not None else fresh
+                self._arrow_rows = count
+            return {col: values.slice(0, count) for col, values in self._arrow.items()}
+
+
+class _Local(threading.local):
+    """What the last batch of this thread shared with the row table."""
+
+    value: tuple[_RowTable | None, int] = (None, 0)
+
+    def get(self) -> tuple[_RowTable | None, int]:
+        return self.value
+
+    def set(self, value: tuple[_RowTable, int]) -> None:
+        self.value = value
 
 
 _MARKET_ID_AT = OUTPUT_COLUMNS.index("ns_market_id")

@@ -156,7 +156,8 @@ def _mutations(label: str, rng: random.Random) -> list[str]:
     for _ in range(6):
         i = rng.randrange(len(label))
         c = rng.choice(alphabet)
-        out += [label[:i] + label[i + 1 :], label[:i] + c + label[i:], label[:i] + c + label[i + 1 :]]
+        head, tail = label[:i], label[i:]
+        out += [head + tail[1:], head + c + tail, head + c + tail[1:]]
     out += [label + "-" + rng.choice(["shop", "sale", "x1"]), "my" + label, label + "s"]
     third = max(1, len(label) // 3)
     out += [label[:third] + "-" + label[third : 2 * third] + "-" + label[2 * third :]]
@@ -205,10 +206,13 @@ def test_string_index_numbers_each_string_and_no_other() -> None:
 def test_string_index_survives_hash_collisions(monkeypatch: pytest.MonkeyPatch) -> None:
     from notorious_screen import _arrow
 
-    def same_hash(values: pa.Array) -> np.ndarray:
-        return np.zeros(len(values), dtype=np.uint64)
+    real = _arrow.string_hashes
 
-    monkeypatch.setattr(_arrow, "_hash_strings", same_hash)
+    def same_first_hash(values: pa.Array) -> _arrow.Hashes:
+        _, h2, lengths = real(values)
+        return np.zeros(len(values), dtype=np.uint64), h2, lengths
+
+    monkeypatch.setattr(_arrow, "string_hashes", same_first_hash)
     index = StringIndex()
     index.add(column(["one", "two"], pa.string()), np.array([1, 2]))
     # every string hashes alike: a string is only ever given a number it was added with

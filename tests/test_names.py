@@ -30,11 +30,13 @@ def _typo(word: str, rng: random.Random) -> str:
         return word
     i = rng.randrange(len(word))
     c = rng.choice("abcdefghijklmnopqrstuvwxyzéñ1")
-    return rng.choice([word[:i] + word[i + 1 :], word[:i] + c + word[i:], word[:i] + c + word[i + 1 :]])
+    head, tail = word[:i], word[i:]
+    return rng.choice([head + tail[1:], head + c + tail, head + c + tail[1:]])
 
 
-_AROUND = ["Official Store", "Shop 8729", "有限公司", "旗舰店", "Co., Ltd", "🔥", "【", "】", "™",
-           "Deals", "Mall", "Beijing", "’s", "'s", "-", "...", "  ", "\u0301", "ß", "Ⅳ", "ﬁ"]  # fmt: skip
+_AROUND = ["Official Store", "Shop 8729", "有限公司", "旗舰店", "Co., Ltd", "🔥", "【", "】",
+           "™", "Deals", "Mall", "Beijing", "’s", "'s", "-", "...", "  ", "\u0301", "ß", "Ⅳ",
+           "ﬁ"]  # fmt: skip
 
 
 @st.composite
@@ -85,9 +87,8 @@ def _company_names(n: int) -> list[str]:
         if i % 5 == 0:
             out.append(f"{rng.choice(zh)}{i}")
         else:
-            out.append(
-                f"{rng.choice(cities)} {rng.choice(words)} {rng.choice(trades)} {rng.choice(forms)} {i}"
-            )
+            parts = [rng.choice(x) for x in (cities, words, trades, forms)]
+            out.append(" ".join([*parts, str(i)]))
     return out
 
 
