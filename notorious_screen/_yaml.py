@@ -10,6 +10,9 @@ duplicate keys, turns ``NO`` into ``False`` (YAML 1.1) and expands alias bombs. 
 * rejects duplicate keys, explicit tags (``!!python/object`` and friends), anchors and aliases
   (no billion laughs), nesting deeper than :data:`MAX_DEPTH` and files larger than
   :data:`MAX_BYTES`.
+
+:func:`dump_yaml` writes what this loader reads back unchanged (the generated market data, the
+overlays ``markets import`` makes): block style, every string double-quoted, no anchors or tags.
 """
 
 from __future__ import annotations
@@ -35,7 +38,15 @@ from yaml.events import (
 
 from .errors import DataError, Location
 
-__all__ = ["MAX_BYTES", "MAX_DEPTH", "YamlList", "YamlMap", "load_yaml", "load_yaml_file"]
+__all__ = [
+    "MAX_BYTES",
+    "MAX_DEPTH",
+    "YamlList",
+    "YamlMap",
+    "dump_yaml",
+    "load_yaml",
+    "load_yaml_file",
+]
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 64
@@ -229,3 +240,70 @@ def load_yaml_bytes(raw: bytes, path: str) -> Any:
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         raise DataError("file is not valid UTF-8", Location(path, line, col)) from None
     return load_yaml(text, path)
+
+
+# ---- writing -----------------------------------------------------------------------------------
+# Block style (sequence items not indented past their key), every string double-quoted (JSON
+# escaping is valid YAML 1.2), scalar lists in wrapped flow style. No anchors, no tags, one
+# document: what the loader above accepts.
+_WIDTH = 100
+
+
+def dump_yaml(doc: dict[str, Any]) -> str:
+    """``doc`` (plain dicts, lists, str, int, bool, None) as YAML text, keys in their order."""
+    return "\n".join(_emit(doc)) + "\n"
+
+
+def _scalar(value: Any) -> str:
+    import json
+
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def _emit(value: Any, indent: int = 0) -> list[str]:
+    if not isinstance(value, dict):
+        raise TypeError(f"expected a mapping, got {type(value).__name__}")
+    pad = " " * indent
+    lines: list[str] = []
+    for key, item in value.items():
+        head = f"{pad}{key}:"
+        if isinstance(item, dict):
+            if not item:
+                lines.append(f"{head} {{}}")
+            else:
+                lines.append(head)
+                lines.extend(_emit(item, indent + 2))
+        elif isinstance(item, list):
+            lines.extend(_emit_list(head, item, indent))
+        else:
+            lines.append(f"{head} {_scalar(item)}")
+    return lines
+
+
+def _emit_list(head: str, items: list[Any], indent: int) -> list[str]:
+    pad = " " * indent
+    if not items:
+        return [f"{head} []"]
+    if all(not isinstance(i, (dict, list)) for i in items):
+        # Flow style, wrapped: continuation lines are indented past the key, as YAML requires.
+        lines, line = [], f"{head} ["
+        for n, item in enumerate(items):
+            text = _scalar(item) + ("]" if n == len(items) - 1 else ",")
+            if n > 0 and len(line) + 1 + len(text) > _WIDTH:
+                lines.append(line)
+                line = f"{pad}    {text}"
+            else:
+                line += ("" if line.endswith("[") else " ") + text
+        return [*lines, line]
+    lines = [head]
+    for item in items:
+        sub = _emit(item, indent + 2)
+        lines.append(f"{pad}- {sub[0].lstrip()}")
+        lines.extend(sub[1:])
+    return lines

@@ -113,6 +113,7 @@ class Source:
     title: str
     url: str | None = None
     supports: str | None = None
+    excerpts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +194,12 @@ class Owner:
 
 @dataclass(frozen=True, slots=True)
 class Edition:
-    """One edition of a list, with official and captured (known in the data) counts."""
+    """One edition of a list, with official and captured (known in the data) counts.
+
+    Captured counts are counted from the listings, never stored, and ``complete`` follows from
+    them: the online list is complete when its official count is known and every one of its
+    markets is in the data. Bundled editions and editions from overlays work the same way.
+    """
 
     list: str
     year: int
@@ -512,12 +518,24 @@ def _parse_sources(root: Any, name: str) -> dict[str, Source]:
                 block.key_loc(sid),
             )
         item = _mapping(value, block.value_loc(sid), f"source {sid!r}")
-        _keys(item, f"source {sid!r}", required=("title",), optional=("url", "supports"))
+        _keys(
+            item,
+            f"source {sid!r}",
+            required=("title",),
+            optional=("url", "supports", "excerpts"),
+        )
+        excerpts = item.get("excerpts")
+        if excerpts is not None:
+            seq = _sequence(excerpts, item.value_loc("excerpts"), "'excerpts'")
+            for i, text in enumerate(seq):
+                if not isinstance(text, str) or not text.strip():
+                    raise DataError("'excerpts' must be a list of strings", seq.item_loc(i))
         out[sid] = Source(
             id=sid,
             title=_text(item, "title"),
             url=_opt_text(item, "url"),
             supports=_opt_text(item, "supports"),
+            excerpts=tuple(excerpts or ()),
         )
     return out
 
@@ -676,8 +694,9 @@ class _Parser:
             _keys(
                 e,
                 "edition",
-                required=("list", "year", "complete"),
+                required=("list", "year"),
                 optional=(
+                    "complete",
                     "label",
                     "released",
                     "online_official",
@@ -696,7 +715,7 @@ class _Parser:
                 raise DataError(
                     f"duplicate edition {lst} {year} (first defined at line {first})", e.loc
                 )
-            if not isinstance(e["complete"], bool):
+            if "complete" in e and not isinstance(e["complete"], bool):
                 raise DataError("'complete' must be true or false", e.value_loc("complete"))
             released = e.get("released")
             if released is not None and not isinstance(released, str):
@@ -709,7 +728,7 @@ class _Parser:
                 online_captured=_count(e, "online_captured", optional=True) or 0,
                 physical_official=_count(e, "physical_official", optional=True),
                 physical_captured=_count(e, "physical_captured", optional=True) or 0,
-                complete=e["complete"],
+                complete=False,  # follows from the counts (_check_counts)
                 label=_opt_text(e, "label") or f"{LIST_LABELS[lst]} {year}",
                 physical_countries=tuple(
                     s for s, _ in self._list(e, "physical_countries", "'physical_countries'")
@@ -949,7 +968,8 @@ class _Parser:
         markets: Mapping[str, Market],
         editions: Mapping[tuple[str, int], tuple[Edition, YamlMap]],
     ) -> list[Edition]:
-        """Captured counts come from the listings; stated ones must agree, complete must hold."""
+        """Captured counts come from the listings and ``complete`` from the counts; a stated
+        count or ``complete`` is an assertion that must agree."""
         out = []
         for (lst, year), (edition, row) in editions.items():
             online = sum(
@@ -965,11 +985,37 @@ class _Parser:
                         f"{key} is {stated} but {have} markets list {edition.label}",
                         row.value_loc(key),
                     )
-            if edition.complete and edition.online_official != online:
+            for key, have in (("online_official", online), ("physical_official", physical)):
+                official = row.get(key)
+                if isinstance(official, int) and have > official:
+                    side = key.split("_")[0]
+                    raise DataError(
+                        f"{have} {side} markets list {edition.label} but {key} is {official}",
+                        row.value_loc(key),
+                    )
+            complete = edition.online_official is not None and online == edition.online_official
+            stated = row.get("complete")
+            if stated is True and not complete:
+                counts = (
+                    f"{online} of {edition.online_official} online markets are listed"
+                    if edition.online_official is not None
+                    else "it has no online_official count"
+                )
                 raise DataError(
-                    f"{edition.label} is marked complete but {online} of "
-                    f"{edition.online_official} online markets are listed",
+                    f"{edition.label} is marked complete but {counts}", row.value_loc("complete")
+                )
+            if stated is False and complete:
+                raise DataError(
+                    f"{edition.label} is marked incomplete but all {online} of its online markets "
+                    "are listed (leave 'complete' out: it follows from the counts)",
                     row.value_loc("complete"),
                 )
-            out.append(replace(edition, online_captured=online, physical_captured=physical))
+            out.append(
+                replace(
+                    edition,
+                    online_captured=online,
+                    physical_captured=physical,
+                    complete=complete,
+                )
+            )
         return out

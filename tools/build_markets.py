@@ -24,7 +24,6 @@ Rules the mapping follows:
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 from collections.abc import Iterable
@@ -34,17 +33,32 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+TOOL = "tools/build_markets.py"
 
-from notorious_screen._yaml import load_yaml_file  # noqa: E402
+try:
+    from notorious_screen._yaml import dump_yaml, load_yaml_file
+    from notorious_screen.errors import DataError
+except ImportError as exc:  # run with a Python that lacks the package's dependencies
+    print(
+        f"{TOOL}: needs {exc.name or 'PyYAML'} (a dependency of notorious_screen): run it with "
+        "the project's environment, e.g. .venv/bin/python tools/build_markets.py",
+        file=sys.stderr,
+    )
+    raise SystemExit(2) from None
 
-FACTS = REPO.parent / "shared" / "reference" / "notorious-markets-facts.yaml"
+# The fact sheets live outside the repository: beside it in CI (../shared/reference/), anywhere
+# else through --reference or this variable.
+REFERENCE_ENV = "NOTORIOUS_SCREEN_REFERENCE"
+DEFAULT_REFERENCE = REPO.parent / "shared" / "reference"
+SHEETS = ("notorious-markets-facts.yaml", "notorious-markets-facts-2.yaml")
 OUT_DIR = REPO / "notorious_screen" / "data"
 
 WIDELY = "widely documented; not in the reference fact sheet"
 
 LISTS = {"USTR-NML": "ustr-nml", "EU-CPWL": "eu-cpwl"}
 LABELS = {"ustr-nml": "USTR NML", "eu-cpwl": "EU CPWL"}
-# Editions whose online list is complete in the fact sheet (README "Completeness").
+# Editions whose online list is complete in the fact sheet (README "Completeness"). The data does
+# not store it: the loader derives it from the counts, and build() checks the two agree.
 COMPLETE = {("ustr-nml", 2019), ("ustr-nml", 2020), ("ustr-nml", 2021)}
 
 # ---------------------------------------------------------------------------------------------
@@ -888,7 +902,7 @@ def build(facts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
             levels = [x["confidence"] for x in b.listings] or ["medium"]
             b.confidence = min(levels, key=CONFIDENCES.index)
 
-    count_editions(markets, editions)
+    check_completeness(markets, editions)
     check_against_fact_sheet(facts, markets)
     doc_markets = {
         "schema": 1,
@@ -1056,25 +1070,37 @@ def edition_of(report: dict[str, Any], list_id: str, year: int) -> dict[str, Any
         "year": year,
         "label": f"{LABELS[list_id]} {year}",
         "released": released,
-        "complete": (list_id, year) in COMPLETE,
         "online_official": online,
-        "online_captured": 0,
         "physical_official": counts.get("physical"),
-        "physical_captured": 0,
         "physical_countries": countries,
         "sources": list(dict.fromkeys(sources)),
         "notes": notes,
     }
 
 
-def count_editions(markets: dict[str, Build], editions: list[dict[str, Any]]) -> None:
+def check_completeness(markets: dict[str, Build], editions: list[dict[str, Any]]) -> None:
+    """The editions whose online list the data holds in full must be the sheet's COMPLETE ones.
+
+    The loader derives completeness the same way (captured online == official online).
+    """
+    complete = set()
     for ed in editions:
         key = (ed["list"], ed["year"])
-        for b in markets.values():
-            if any((x["list"], x["year"]) == key for x in b.listings):
-                ed["physical_captured" if b.physical else "online_captured"] += 1
-        if ed["complete"] and ed["online_captured"] != ed["online_official"]:
-            raise SystemExit(f"{ed['label']}: captured {ed['online_captured']} online")
+        online = sum(
+            1
+            for b in markets.values()
+            if not b.physical and any((x["list"], x["year"]) == key for x in b.listings)
+        )
+        if ed["online_official"] is not None and online > ed["online_official"]:
+            raise SystemExit(
+                f"{ed['label']}: {online} online listings, {ed['online_official']} official"
+            )
+        if online == ed["online_official"]:
+            complete.add(key)
+    if complete != COMPLETE:
+        raise SystemExit(
+            f"complete editions {sorted(complete)} differ from COMPLETE {sorted(COMPLETE)}"
+        )
 
 
 def check_against_fact_sheet(facts: dict[str, Any], markets: dict[str, Build]) -> None:
@@ -1155,66 +1181,6 @@ def listing_doc(x: dict[str, Any], name: str) -> dict[str, Any]:
     return doc
 
 
-# ---------------------------------------------------------------------------------------------
-# A tiny emitter: block style (sequence items not indented past their key), every string
-# double-quoted (JSON escaping is valid YAML 1.2), scalar lists in wrapped flow style. No anchors,
-# no tags, one document: what _yaml.py accepts.
-WIDTH = 100
-
-
-def scalar(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    return json.dumps(str(value), ensure_ascii=False)
-
-
-def emit(value: Any, indent: int = 0) -> list[str]:
-    pad = " " * indent
-    lines: list[str] = []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            head = f"{pad}{key}:"
-            if isinstance(item, dict):
-                if not item:
-                    lines.append(f"{head} {{}}")
-                else:
-                    lines.append(head)
-                    lines.extend(emit(item, indent + 2))
-            elif isinstance(item, list):
-                lines.extend(emit_list(head, item, indent))
-            else:
-                lines.append(f"{head} {scalar(item)}")
-        return lines
-    raise TypeError(value)
-
-
-def emit_list(head: str, items: list[Any], indent: int) -> list[str]:
-    pad = " " * indent
-    if not items:
-        return [f"{head} []"]
-    if all(not isinstance(i, (dict, list)) for i in items):
-        # Flow style, wrapped: continuation lines are indented past the key, as YAML requires.
-        lines, line = [], f"{head} ["
-        for n, item in enumerate(items):
-            text = scalar(item) + ("]" if n == len(items) - 1 else ",")
-            if n > 0 and len(line) + 1 + len(text) > WIDTH:
-                lines.append(line)
-                line = f"{pad}    {text}"
-            else:
-                line += ("" if line.endswith("[") else " ") + text
-        return [*lines, line]
-    lines = [head]
-    for item in items:
-        sub = emit(item, indent + 2)
-        lines.append(f"{pad}- {sub[0].lstrip()}")
-        lines.extend(sub[1:])
-    return lines
-
-
 HEADER = """\
 # GENERATED by tools/build_markets.py from notorious-markets-facts.yaml: edit the fact sheet or the
 # mapping in the script, then rerun it. Never edit this file by hand.
@@ -1222,12 +1188,13 @@ HEADER = """\
 
 
 def render(doc: dict[str, Any], comment: str) -> str:
-    return HEADER + comment + "\n".join(emit(doc)) + "\n"
+    return HEADER + comment + dump_yaml(doc)
 
 
 MARKETS_COMMENT = """\
-# The notorious-markets knowledge base: editions (list + year, official vs captured counts,
-# completeness), owners (parent companies) and markets (one record per platform or physical
+# The notorious-markets knowledge base: editions (list + year and the official counts; the loader
+# counts the captured markets from the listings, and an edition is complete when its online list
+# is all there), owners (parent companies) and markets (one record per platform or physical
 # market, with its listings). Every listing names its sources (sources.yaml). 'basis' notes say
 # where a fact comes from when it is not the listings' sources; 'confidence' carries doubt.
 # Listings are keyed "<list> <year>"; their 'sources' are space-separated source ids and their
@@ -1242,11 +1209,33 @@ SOURCES_COMMENT = """\
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--facts", type=Path, default=FACTS, help="the reference fact sheet")
+    parser.add_argument(
+        "--reference",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help=f"folder holding {' and '.join(SHEETS)} (default: ${REFERENCE_ENV}, else "
+        "../shared/reference beside the repository)",
+    )
     parser.add_argument("--out", type=Path, default=OUT_DIR, help="output directory")
     parser.add_argument("--check", action="store_true", help="fail if the outputs are stale")
     args = parser.parse_args(argv)
-    facts = load_yaml_file(args.facts)
+    folder = reference_dir(args.reference)
+    missing = [name for name in SHEETS if not (folder / name).is_file()]
+    if missing:
+        what = "the reference fact sheets" if len(missing) > 1 else "the reference fact sheet"
+        print(
+            f"{TOOL}: needs {what} {' and '.join(missing)}, not found in {folder}; pass "
+            f"--reference DIR or set {REFERENCE_ENV}=DIR (default: ../shared/reference beside "
+            "the repository)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        facts = load_yaml_file(folder / SHEETS[0])
+    except DataError as exc:
+        print(f"{TOOL}: {exc}", file=sys.stderr)
+        return 1
     doc_markets, doc_sources = build(facts)
     outputs = {
         args.out / "markets.yaml": render(doc_markets, MARKETS_COMMENT),
@@ -1266,6 +1255,17 @@ def main(argv: list[str] | None = None) -> int:
     for path in stale:
         print(f"wrote {path}")
     return 0
+
+
+def reference_dir(given: Path | None = None) -> Path:
+    """Where the fact sheets are read from: ``given``, else $NOTORIOUS_SCREEN_REFERENCE, else
+    ../shared/reference beside the repository."""
+    import os
+
+    if given is not None:
+        return given
+    env = os.environ.get(REFERENCE_ENV)
+    return Path(env) if env else DEFAULT_REFERENCE
 
 
 if __name__ == "__main__":
