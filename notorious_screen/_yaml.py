@@ -45,7 +45,9 @@ __all__ = [
     "YamlMap",
     "dump_yaml",
     "load_yaml",
+    "load_yaml_bytes",
     "load_yaml_file",
+    "scalar_words",
 ]
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -73,6 +75,19 @@ class YamlMap(dict[str, Any]):
     def value_loc(self, key: str) -> Location:
         return self._value_locs.get(key, self.key_loc(key))
 
+    def put(self, key: str, value: Any, key_loc: Location, value_loc: Location) -> None:
+        """Set ``key`` with the places it and its value were written (for merged documents)."""
+        self[key] = value
+        self._key_locs[key] = key_loc
+        self._value_locs[key] = value_loc
+
+    def copy_located(self) -> YamlMap:
+        """A shallow copy that keeps every location."""
+        out = YamlMap(self.loc)
+        for key, value in self.items():
+            out.put(key, value, self.key_loc(key), self.value_loc(key))
+        return out
+
 
 class YamlList(list[Any]):
     """A sequence that remembers where it and each of its items were written."""
@@ -88,6 +103,15 @@ class YamlList(list[Any]):
         if 0 <= index < len(self._item_locs):
             return self._item_locs[index]
         return self.loc
+
+    def add(self, value: Any, where: Location) -> None:
+        """Append ``value`` written at ``where`` (for merged documents)."""
+        self.append(value)
+        self._item_locs.append(where)
+
+    def replace_at(self, index: int, value: Any, where: Location) -> None:
+        self[index] = value
+        self._item_locs[index] = where
 
 
 def _resolve(event: ScalarEvent) -> Any:
@@ -210,6 +234,22 @@ def load_yaml(text: str, path: str = "<string>") -> Any:
 
 
 _NO_KEY = object()
+
+
+def scalar_words(value: str, where: Location, line: str) -> list[tuple[str, Location]]:
+    """The words of a one-line scalar written at ``where`` on ``line``, each at its own column
+    when the text there is the value as written (else all at ``where``)."""
+    start = where.column - 1
+    if line[start : start + 1] in ("'", '"'):
+        start += 1
+    exact = line[start : start + len(value)] == value
+    return [
+        (
+            word.group(),
+            Location(where.path, where.line, start + word.start() + 1) if exact else where,
+        )
+        for word in re.finditer(r"\S+", value)
+    ]
 
 
 def load_yaml_file(path: str | Path, *, display: str | None = None) -> Any:

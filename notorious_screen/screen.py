@@ -16,8 +16,9 @@ import re
 import threading
 import warnings
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +28,7 @@ import pyarrow.compute as pc
 
 from ._bulk import HostResolver, bools, column, fast_hosts, indices, mask
 from .errors import InputError
-from .markets import Edition, Listing, Market, MarketData, Owner, load_markets
+from .markets import Edition, Listing, Market, MarketData, Owner, resolve_data
 from .match import Match, Matcher, MatchKind, VariantClass, VariantDetector
 from .normalize import PSL_VERSION, ErrorCode, _coerce, _ldh_host
 from .rules import Evaluation, Reason, RulePack, load_rule_pack
@@ -61,6 +62,7 @@ OUTPUT_COLUMNS: tuple[str, ...] = (
     "ns_reasons",
     "ns_error",
     "ns_edition",
+    "ns_edition_complete",
 )
 
 # Fields whose value depends on the whole URL rather than the host: a pack that reads them
@@ -99,8 +101,11 @@ class Screener:
     """Screens URLs and names against one watch-list edition with one rule pack.
 
     Build it once and reuse it: construction parses the market data and the pack and builds
-    the match indexes. It is thread-safe (caches are only read and filled with complete
-    values) and picklable (caches are dropped and rebuilt on the other side).
+    the match indexes. ``data`` is a :class:`MarketData`, an overlay file or a list of them
+    (merged onto the bundled data; a complete knowledge base may come first and replace it);
+    by default the bundled data plus the overlays in ``$NOTORIOUS_SCREEN_DATA``. It is
+    thread-safe (caches are only read and filled with complete values) and picklable (caches
+    are dropped and rebuilt on the other side).
     """
 
     def __init__(
@@ -109,7 +114,7 @@ class Screener:
         year: int | None = None,
         list: str = "ustr-nml",
         rules: str | Path | RulePack = "default",
-        data: MarketData | None = None,
+        data: MarketData | str | PathLike[str] | Iterable[str | PathLike[str]] | None = None,
         legitimate: tuple[str, ...] = (),
         workers: int = 1,
     ) -> None:
@@ -119,7 +124,7 @@ class Screener:
         self._year = year
         self._list = list
         self._legitimate = tuple(legitimate)
-        self.data = data if data is not None else load_markets()
+        self.data = resolve_data(data)
         self.edition = self.data.edition(list, year)
         self.pack = rules if isinstance(rules, RulePack) else load_rule_pack(rules)
         self._rules_arg = rules
@@ -581,6 +586,7 @@ class Screener:
             _format_reasons(result.reasons),
             result.error.value if result.error else None,
             self._tag,
+            self.edition.complete,
             result.listing_status,
         )
         row = self._intern(row)
@@ -755,6 +761,7 @@ _ARROW_TYPES: Mapping[str, pa.DataType] = {
     "ns_reasons": pa.string(),
     "ns_error": pa.string(),
     "ns_edition": pa.string(),
+    "ns_edition_complete": pa.bool_(),
 }
 _PANDAS_DTYPES: Mapping[str, str] = {
     c: (
