@@ -806,7 +806,9 @@ def run_dask_cli(args: argparse.Namespace, *, stderr: TextIO | None = None) -> i
     if getattr(args, "input_format", None) in ("jsonl", "xlsx"):
         raise InputError("--engine dask reads CSV, TSV or Parquet")
 
-    screener = Screener(year=args.year, list=args.list, rules=args.rules)
+    screener = Screener(
+        year=args.year, list=args.list, rules=args.rules, data=getattr(args, "data", None)
+    )
     tiers = dict(screener.pack.tiers)
     if args.fail_on is not None and args.fail_on not in tiers:
         names = ", ".join(tiers) or "none"

@@ -575,13 +575,10 @@ def resolve_data(data: Any = None) -> MarketData:
     merged onto the bundled data, or a complete knowledge base (``schema: 1``, first in the
     list) that replaces it and takes the overlays after it.
     """
-    import os
-
     if isinstance(data, MarketData):
         return data
     if data is None:
-        env = os.environ.get(DATA_ENV, "")
-        files = [p for p in env.split(os.pathsep) if p.strip()]
+        files = env_data_files()
     elif isinstance(data, (str, PathLike)):
         files = [str(data)]
     else:
@@ -591,6 +588,13 @@ def resolve_data(data: Any = None) -> MarketData:
     if _is_complete_file(files[0]):
         return load_markets(files[0], overlays=files[1:])
     return load_markets(overlays=files)
+
+
+def env_data_files() -> list[str]:
+    """The files ``$NOTORIOUS_SCREEN_DATA`` names (``os.pathsep``-separated), in order."""
+    import os
+
+    return [p for p in os.environ.get(DATA_ENV, "").split(os.pathsep) if p.strip()]
 
 
 def _is_complete_file(path: str) -> bool:
