@@ -694,7 +694,7 @@ def _build(markets_doc: _Doc, sources_doc: _Doc, overlays: list[_Doc]) -> Market
     for doc in overlays:
         overlay = _overlay_top(doc)
         lines[doc.name] = doc.lines
-        if "sources" in overlay:
+        if overlay.get("sources") is not None:
             block = _mapping(overlay["sources"], overlay.value_loc("sources"), "'sources'")
             added, rows = _parse_sources(block)
             for sid, source in added.items():
@@ -783,7 +783,7 @@ class _Merger:
     def merge(self, root: Any, overlay: YamlMap) -> YamlMap:
         out = cast("YamlMap", root).copy_located()
         for section in ("editions", "owners", "markets"):
-            if section in overlay:
+            if overlay.get(section) is not None:  # an empty section is no section
                 self._section(out, overlay, section)
         return out
 
@@ -1328,30 +1328,36 @@ class _Parser:
     def _check_hosts(
         self, markets: Mapping[str, Market], owners: Mapping[str, tuple[Owner, YamlMap]]
     ) -> None:
-        """A host belongs to one market (or one owner): a second claim is an error."""
-        claimed: dict[str, tuple[str, Location]] = {}
+        """A host belongs to one market (or one owner): a second claim is an error. Across
+        files the claim in the later file (an overlay, not the data under it) is the one
+        reported, so the error points at what to fix."""
+        claimed: dict[str, tuple[str, Location, bool]] = {}
+        order = {path: i for i, path in enumerate(self.files)}
+
+        def claim(host: str, who: str, where: Location, owner: bool) -> None:
+            if host not in claimed:
+                claimed[host] = (who, where, owner)
+                return
+            earlier, later = claimed[host], (who, where, owner)
+            if earlier[1].path != where.path and order.get(earlier[1].path, 0) > order.get(
+                where.path, 0
+            ):
+                earlier, later = later, earlier
+            (other, first, other_owner), (_, at, owner) = earlier, later
+            what = "owner host" if owner else "host"
+            by = repr(other) if other_owner or owner else f"market {other!r}"
+            raise DataError(
+                f"{what} {host!r} is already claimed by {by} ({_line_of(first, at)})", at
+            )
+
         for mid, market in markets.items():
             row = self.rows[mid]
             for key in ("hosts", "alias_hosts"):
                 for host, where in self._list(row, key, key):
-                    if host in claimed:
-                        other, first = claimed[host]
-                        raise DataError(
-                            f"host {host!r} is already claimed by market {other!r} "
-                            f"({_line_of(first, where)})",
-                            where,
-                        )
-                    claimed[host] = (market.id, where)
+                    claim(host, market.id, where, False)
         for oid, (_, row) in owners.items():
             for host, where in self._list(row, "hosts", "hosts"):
-                if host in claimed:
-                    other, first = claimed[host]
-                    raise DataError(
-                        f"owner host {host!r} is already claimed by {other!r} "
-                        f"({_line_of(first, where)})",
-                        where,
-                    )
-                claimed[host] = (f"owner {oid}", where)
+                claim(host, f"owner {oid}", where, True)
 
     def _check_counts(
         self,
