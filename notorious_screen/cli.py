@@ -37,11 +37,12 @@ _Row = dict[str, object]
 
 
 def _add_data_option(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
-    """``--data FILE`` (repeatable). On a subcommand its default is left alone, so the parent's
-    values survive and the subcommand's are appended to them."""
+    """``--data FILE`` (repeatable). A subcommand (``markets show``) keeps its own list, which
+    follows the parent's (argparse would replace the parent's with it): see _data_files."""
     p.add_argument(
         "--data",
         action="append",
+        dest="sub_data" if sub else "data",
         default=argparse.SUPPRESS if sub else None,
         metavar="FILE",
         help="market data to use: an overlay (overlay: 1, e.g. from 'markets import') merged "
@@ -119,10 +120,16 @@ def _add_markets(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     hist.set_defaults(func=_cmd_markets_history)
 
 
+def _data_files(args: argparse.Namespace) -> list[str] | None:
+    """The --data files given before and after a subcommand, in order; None if none."""
+    files = [*(getattr(args, "data", None) or ()), *getattr(args, "sub_data", ())]
+    return files or None
+
+
 def _markets_data(args: argparse.Namespace) -> MarketData:
     from .markets import resolve_data
 
-    return resolve_data(getattr(args, "data", None))
+    return resolve_data(_data_files(args))
 
 
 def _cmd_markets(args: argparse.Namespace) -> int:
@@ -333,7 +340,7 @@ def _cmd_markets_import(args: argparse.Namespace) -> int:
     from .editions import import_edition
     from .markets import env_data_files, load_markets, resolve_data
 
-    base = getattr(args, "data", None)
+    base = _data_files(args)
     imported = import_edition(args.file, data=base)
     text = imported.to_yaml()
     files = list(base) if base is not None else env_data_files()
@@ -448,13 +455,13 @@ def _cmd_markets_show(args: argparse.Namespace) -> int:
 
 
 def _listing_json(data: MarketData, market: Market, listing: object) -> _Row:
-    from .markets import LIST_LABELS, Listing
+    from .markets import Listing
 
     assert isinstance(listing, Listing)
     origin = data.origin(market)
     where = origin.listings.get((listing.list, listing.year)) if origin is not None else None
     return {
-        "edition": f"{LIST_LABELS[listing.list]} {listing.year}",
+        "edition": data.edition(listing.list, listing.year, warn=False).label,
         "list": listing.list,
         "year": listing.year,
         "status": listing.status,
@@ -840,11 +847,8 @@ def _screen_with(args: argparse.Namespace, screener: Screener) -> int:
         summary = _write_screened(args, screener, names, batches, out_fmt, progress)
     progress.update(0, final=True)
     if args.summary:
-        print(summary.format(), file=sys.stderr)
         edition = screener.edition
-        print(f"\nedition: {edition.label} ({edition.coverage()})", file=sys.stderr)
-        if len(screener.data.files) > 1:
-            print(_data_line(screener.data), file=sys.stderr)
+        print(summary.format(edition, screener.data.files), file=sys.stderr)
         if not edition.complete:  # the one warning of the run
             print(f"notorious-screen: note: {_incomplete_note(edition)}", file=sys.stderr)
     if args.fail_on is not None and summary.max_score >= tiers[args.fail_on]:

@@ -243,6 +243,7 @@ class _Importer:
         self.editions: dict[tuple[str, int], dict[str, Any]] = {}
         self.counts: dict[tuple[str, int, str], tuple[Any, int]] = {}  # (value, line)
         self.recognised: dict[str, str] = {}
+        self.how = ""  # how the current row's market was found
         self.notes: list[str] = []
 
     def run(self, text: str) -> ImportedEdition:
@@ -379,9 +380,12 @@ class _Importer:
         self._edition(lst, year, row, line)
         key = f"{lst} {year}"
         if (lst, year) in market.listing_lines:
+            first = market.listing_lines[(lst, year)]
+            who = repr(market.name)
+            if _fold(name) != _fold(market.name):
+                who = f"{name!r} is market {market.id!r} ({self.how}), which"
             raise DataError(
-                f"{market.name!r} is already listed on {LIST_LABELS[lst]} {year} "
-                f"(line {market.listing_lines[(lst, year)]})",
+                f"{who} is already listed on {LIST_LABELS[lst]} {year} (line {first})",
                 row["name"].where,
             )
         bundled = market.bundled.listing(lst, year) if market.bundled is not None else None
@@ -432,7 +436,9 @@ class _Importer:
         """The market this row is: named by its id, recognised, met on an earlier row, or new."""
         id_cell = row.get("id")
         given = id_cell.value.strip() if id_cell is not None else ""
+        self.how = "by its name"
         if given:
+            self.how = "by its id"
             if not _ID.match(given):
                 raise DataError(
                     f"invalid id {given!r}: use lowercase letters, digits and hyphens",
@@ -528,6 +534,7 @@ class _Importer:
         if not found:
             return None
         mid, how = next(iter(found.items()))
+        self.how = how
         self.recognised.setdefault(mid, f"{how} (line {line})")
         if mid in self.markets:
             return self.markets[mid]
@@ -599,9 +606,9 @@ class _Importer:
             self.hosts.setdefault(host, (market.id, line))
             if host not in own and host not in market.hosts:
                 market.hosts.append(host)
-        names = set(market.bundled.names) if market.bundled is not None else {market.name}
+        names = {_fold(n) for n in (market.bundled.names if market.bundled else (market.name,))}
         for text in aliases:
-            if text not in names and text not in market.alias_names:
+            if _fold(text) not in names | {_fold(a) for a in market.alias_names}:
                 market.alias_names.append(text)
 
     def _edition(self, lst: str, year: int, row: dict[str, _Cell], line: int) -> None:
@@ -634,7 +641,7 @@ class _Importer:
             have = getattr(base, key) if base is not None else None
             if have != value:
                 ed[key] = value
-                if have is not None:
+                if have is not None and seen is None:
                     self.notes.append(
                         f"{self.path}:{line}: corrects {key} of {LIST_LABELS[lst]} {year}: "
                         f"{have!r} -> {value!r}"

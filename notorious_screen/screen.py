@@ -804,13 +804,19 @@ class Summary:
                 value = item["values"] if item["values"] is not None else "-"
                 counts[value] = counts.get(value, 0) + item["counts"]
 
-    def format(self) -> str:
+    def format(self, edition: Edition | None = None, files: tuple[str, ...] = ()) -> str:
+        """The report; with ``edition``, it ends with the edition screened against and its
+        coverage, and with several ``files``, the market data they make."""
         lines = [f"rows screened: {self.rows:,}"]
         for label, counts in self.counts.items():
             lines.append(f"\nrows per {label}:")
             ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
             width = max((len(k) for k, _ in ranked), default=1)
             lines.extend(f"  {value:<{width}}  {count:>10,}" for value, count in ranked)
+        if edition is not None:
+            lines.append(f"\nedition: {edition.label} ({edition.coverage()})")
+        if len(files) > 1:
+            lines.append("data: " + " + ".join(files))
         return "\n".join(lines)
 
 
