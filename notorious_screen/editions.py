@@ -604,8 +604,18 @@ class _Importer:
                     where,
                 )
             self.hosts.setdefault(host, (market.id, line))
-            if host not in own and host not in market.hosts:
-                market.hosts.append(host)
+            if host in market.hosts or any(host == p or host.endswith("." + p) for p in own):
+                continue  # the market has it, or a host it sits under
+            labels = host.split(".")
+            for parent in (".".join(labels[i:]) for i in range(1, len(labels) - 1)):
+                under = self.data.host_index().get(parent)
+                if under is not None and under != market.id:
+                    self.notes.append(
+                        f"{self.path}:{line}: host {host!r} sits under {parent!r} of market "
+                        f"{under!r}: it becomes {market.id!r}'s (the most specific host wins)"
+                    )
+                    break
+            market.hosts.append(host)
         names = {_fold(n) for n in (market.bundled.names if market.bundled else (market.name,))}
         for text in aliases:
             if _fold(text) not in names | {_fold(a) for a in market.alias_names}:

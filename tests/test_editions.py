@@ -319,3 +319,15 @@ def test_a_bom_and_crlf_are_fine(tmp_path: Path) -> None:
     path = tmp_path / "e.csv"
     path.write_bytes(b"\xef\xbb\xbf" + (HEADER + "\r\n" + ROW + "\r\n").encode("utf-8"))
     assert import_edition(path).new_markets == ("test-shop",)
+
+
+def test_a_host_under_another_markets_host_is_noted(tmp_path: Path) -> None:
+    imported = import_edition(write(tmp_path, row(hosts="shop1.taobao.com")))
+    assert [n.replace(str(tmp_path) + "/", "") for n in imported.notes] == [
+        "e.csv:2: host 'shop1.taobao.com' sits under 'taobao.com' of market 'taobao': it becomes "
+        "'test-shop''s (the most specific host wins)"
+    ]
+    # A known market's host under its own hosts adds nothing.
+    imported = import_edition(write(tmp_path, row(name="Taobao", kind="", country="",
+                                                  hosts="shop1.taobao.com")))  # fmt: skip
+    assert "hosts" not in imported.document["markets"][0] and imported.notes == ()
