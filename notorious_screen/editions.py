@@ -477,7 +477,6 @@ class _Importer:
                 f"needed (one of: {', '.join(KINDS)})",
                 row["kind"].where,
             )
-        self.by_name[folded] = mid
         return self._new(mid, None, line, name, kind, row)
 
     def _new(
@@ -497,6 +496,8 @@ class _Importer:
             )
         market = _Market(id=mid, bundled=bundled, line=line, name=bundled.name if bundled else name)
         self.markets[mid] = market
+        if bundled is None:  # later rows of the same name are this market, with or without id
+            self.by_name.setdefault(_fold(name), mid)
         return market
 
     def _recognise(

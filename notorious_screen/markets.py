@@ -1,14 +1,20 @@
 """The notorious-markets knowledge base: typed records, the bundled data, queries and diffs.
 
 One job: turn ``data/markets.yaml`` and ``data/sources.yaml`` (generated from the reference fact
-sheet by ``tools/build_markets.py``) into validated, immutable records, and answer questions
-about them: which markets an edition of a list names, what changed between two editions, who
-owns a platform, which hosts belong to which market.
+sheets by ``tools/build_markets.py``), and any overlays a user adds on top of them, into
+validated, immutable records, and answer questions about them: which markets an edition of a
+list names, what changed between two editions, who owns a platform, which hosts belong to which
+market, and which file each fact was read from.
+
+An overlay (``overlay: 1``) has the shape of the data file plus its own ``sources``; it is merged
+onto the data as YAML, before validation, so every value keeps its ``file:line:col`` and the
+merged whole is checked as one (:func:`load_markets`, :func:`resolve_data`).
 
 Nothing is parsed at import. :func:`load_markets` parses on first use and caches the bundled
-data. Some editions are only partly known (see :attr:`Edition.complete`); asking for one through
-:meth:`MarketData.edition` emits :class:`IncompleteEditionWarning` once, because a market's
-absence from an incomplete edition proves nothing.
+data. Some editions are only partly known (see :attr:`Edition.complete`, counted from the
+listings); asking for one through :meth:`MarketData.edition` emits
+:class:`IncompleteEditionWarning` once, because a market's absence from an incomplete edition
+proves nothing.
 
 >>> data = load_markets()
 >>> ed = data.edition()                # latest USTR edition whose online list is complete
@@ -48,10 +54,13 @@ __all__ = [
     "Market",
     "MarketData",
     "MarketLookupError",
+    "Origin",
     "Owner",
     "Source",
     "check_kind",
+    "env_data_files",
     "load_markets",
+    "resolve_data",
 ]
 
 LISTS: tuple[str, ...] = ("ustr-nml", "eu-cpwl")

@@ -118,6 +118,12 @@ def test_one_new_market_across_editions(tmp_path: Path) -> None:
     (market,) = imported.document["markets"]
     assert set(market["listings"]) == {"ustr-nml 2031", "ustr-nml 2032"}
     assert market["hosts"] == ["test-shop.example"]
+    # Named by an id on one row and by its name on the next: still one market.
+    path = write(
+        tmp_path, ROW + ",my-shop", row(year="2032", hosts="") + ",", header=HEADER + ",id"
+    )
+    (market,) = import_edition(path).document["markets"]
+    assert market["id"] == "my-shop" and len(market["listings"]) == 2
 
 
 # ---- errors, each at its place ----------------------------------------------------------------
