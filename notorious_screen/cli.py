@@ -391,7 +391,7 @@ def _cmd_markets_show(args: argparse.Namespace) -> int:
     owner = data.owner_of(market)
 
     def at(where: object) -> str:
-        return str(where) if where is not None else "-"
+        return str(where) if where is not None else "(default)"
 
     fields = origin.fields if origin is not None else {}
     if args.show_format == "json":
@@ -428,12 +428,12 @@ def _cmd_markets_show(args: argparse.Namespace) -> int:
     for i, name in enumerate(market.names):
         facts.append(("names" if i == 0 else "", name, origin.names.get(name) if origin else None))
     for key, text in market.basis.items():
-        facts.append((f"basis {key}", text, fields.get("basis")))
+        facts.append((f"basis {key}", text, fields.get(f"basis {key}")))
+    facts = [f for f in facts if f[0] != "city" or market.physical]
+    keys = max(len(k) for k, _, _ in facts)
     width = max(len(v) for _, v, _ in facts if len(v) <= 60)
     for key, value, place in facts:
-        if key in ("city",) and not market.physical:
-            continue
-        out.append(f"  {key:<12} {value:<{width}}  {at(place)}".rstrip())
+        out.append(f"  {key:<{keys}}  {value:<{width}}  {at(place)}".rstrip())
     out.append("\nListings")
     rows = [_listing_json(data, market, x) for x in market.listings]
     for r in rows:

@@ -1241,7 +1241,10 @@ class _Parser:
             )
             self.origins[f"market {mid}"] = Origin(
                 defined=m.value_loc("id"),
-                fields={k: m.value_loc(k) for k in m if k not in ("id", "listings")},
+                fields={
+                    **{k: m.value_loc(k) for k in m if k not in ("id", "listings")},
+                    **self._basis_locs(m),
+                },
                 hosts={
                     h: at for key in ("hosts", "alias_hosts") for h, at in self._list(m, key, key)
                 },
@@ -1251,6 +1254,15 @@ class _Parser:
                 },
             )
         return out
+
+    @staticmethod
+    def _basis_locs(m: YamlMap) -> dict[str, Location]:
+        """'basis <key>' -> where that note was written (an overlay may replace one)."""
+        block = m.get("basis")
+        if not isinstance(block, dict):
+            return {}
+        located = cast("YamlMap", block)
+        return {f"basis {k}": located.value_loc(k) for k in located}
 
     def _basis(self, m: YamlMap) -> dict[str, str]:
         if m.get("basis") is None:
