@@ -760,6 +760,12 @@ OVERLAY_SECTIONS = ("sources", "editions", "owners", "markets")
 
 def _overlay_top(doc: _Doc) -> YamlMap:
     """The frame of an overlay file: ``overlay: 1`` and the sections it may hold."""
+    if not isinstance(doc.root, dict) and doc.name.lower().endswith((".csv", ".tsv")):
+        raise DataError(
+            "a CSV edition is not an overlay: turn it into one with "
+            f"'notorious-screen markets import {doc.name} -o OVERLAY.yaml'",
+            Location(doc.name, 1, 1),
+        )
     top = _mapping(doc.root, Location(doc.name, 1, 1), "overlay file")
     if "schema" in top and "overlay" not in top:
         raise DataError(

@@ -257,6 +257,17 @@ def test_overlay_header(tmp_path: Path) -> None:
     )
 
 
+def test_a_csv_edition_given_as_an_overlay(tmp_path: Path) -> None:
+    path = tmp_path / "e.csv"
+    path.write_text("list,year,name\nustr-nml,2031,X\n", encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        load_markets(overlays=[path])
+    assert str(info.value) == (
+        f"{path}:1:1: a CSV edition is not an overlay: turn it into one with "
+        f"'notorious-screen markets import {path} -o OVERLAY.yaml'"
+    )
+
+
 def test_an_overlay_given_as_the_base(tmp_path: Path) -> None:
     path = write(tmp_path, SHOP)
     (tmp_path / "sources.yaml").write_text("sources: {}\n", encoding="utf-8")

@@ -1572,6 +1572,8 @@ def main(argv: list[str] | None = None) -> int:
         for path in stale:
             print(f"stale: {path} (rerun tools/build_markets.py)", file=sys.stderr)
         return 1
+    if args.check:
+        print(f"up to date with the fact sheets in {folder}: {', '.join(p.name for p in outputs)}")
     for path in stale:
         print(f"wrote {path}")
     return 0
