@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -383,3 +384,21 @@ def test_complete_is_an_assertion_checked_against_the_counts(tmp_path: Path) -> 
     head = HEAD.replace("online_official: 3}", "online_official: 1, complete: false}")
     err = error(tmp_path, SHOP, head=head)
     assert err.startswith("o.yaml:5:64: USTR NML 2031 is marked incomplete but all 1 of its")
+
+
+def test_readme_correction_overlay(tmp_path: Path) -> None:
+    """README's hand-written overlay loads on top of the example and does what it says."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    (block,) = [b for b in re.findall(r"```yaml\n(.*?)```", readme, flags=re.S) if "fix.yaml" in b]
+    fix = tmp_path / "fix.yaml"
+    fix.write_text(block, encoding="utf-8")
+    data = load_markets(overlays=[EXAMPLE, fix])
+    locker = data.markets["phantom-locker"]
+    assert locker.country == "Atlantis"
+    assert locker.hosts == ("phantom-locker.example", "phantom-cdn.example")
+    listing = locker.listing("ustr-nml", 2030)
+    assert (listing.status, listing.confidence, listing.sources) == (
+        "returning",
+        "medium",
+        ("our-review-2030",),
+    )
