@@ -338,7 +338,7 @@ def _cmd_markets_import(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .editions import import_edition
-    from .markets import env_data_files, load_markets, resolve_data
+    from .markets import env_data_files, resolve_data
 
     base = _data_files(args)
     imported = import_edition(args.file, data=base)
@@ -351,7 +351,7 @@ def _cmd_markets_import(args: argparse.Namespace) -> int:
     ) as tmp:
         tmp.write(text)
     try:
-        merged = resolve_data([*files, tmp.name]) if files else load_markets(overlays=[tmp.name])
+        merged = resolve_data([*files, tmp.name])
         if out is not None:
             os.replace(tmp.name, out)
     finally:
@@ -443,6 +443,10 @@ def _cmd_markets_show(args: argparse.Namespace) -> int:
         if rows
         else "(none)"
     )
+    notes = [(r["edition"], r["notes"]) for r in rows if r["notes"]]
+    if notes:
+        out.append("\nListing notes")
+        out.extend(f"  {edition}: {text}" for edition, text in notes)
     sources = sorted({s for x in market.listings for s in x.sources} | set(market.sources))
     if sources:
         out.append("\nSources")
