@@ -6,6 +6,7 @@ pack are built on first use (``screen_url``/``screen_frame``) or when you build 
 
 from __future__ import annotations
 
+from .editions import ImportedEdition, import_edition
 from .errors import DataError, InputError, Location, NotoriousScreenError, RulePackError
 from .markets import (
     Edition,
@@ -14,6 +15,7 @@ from .markets import (
     Listing,
     Market,
     MarketData,
+    Origin,
     Owner,
     load_markets,
 )
@@ -40,6 +42,7 @@ __all__ = [
     "EditionDiff",
     "ErrorCode",
     "Evaluation",
+    "ImportedEdition",
     "IncompleteEditionWarning",
     "InputError",
     "Listing",
@@ -52,6 +55,7 @@ __all__ = [
     "NormalizedName",
     "NormalizedURL",
     "NotoriousScreenError",
+    "Origin",
     "Owner",
     "Reason",
     "RulePack",
@@ -63,6 +67,7 @@ __all__ = [
     "VariantDetector",
     "__version__",
     "check_rule_pack",
+    "import_edition",
     "load_markets",
     "load_rule_pack",
     "normalize_name",

@@ -10,6 +10,9 @@ duplicate keys, turns ``NO`` into ``False`` (YAML 1.1) and expands alias bombs. 
 * rejects duplicate keys, explicit tags (``!!python/object`` and friends), anchors and aliases
   (no billion laughs), nesting deeper than :data:`MAX_DEPTH` and files larger than
   :data:`MAX_BYTES`.
+
+:func:`dump_yaml` writes what this loader reads back unchanged (the generated market data, the
+overlays ``markets import`` makes): block style, every string double-quoted, no anchors or tags.
 """
 
 from __future__ import annotations
@@ -35,7 +38,17 @@ from yaml.events import (
 
 from .errors import DataError, Location
 
-__all__ = ["MAX_BYTES", "MAX_DEPTH", "YamlList", "YamlMap", "load_yaml", "load_yaml_file"]
+__all__ = [
+    "MAX_BYTES",
+    "MAX_DEPTH",
+    "YamlList",
+    "YamlMap",
+    "dump_yaml",
+    "load_yaml",
+    "load_yaml_bytes",
+    "load_yaml_file",
+    "scalar_words",
+]
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 64
@@ -62,6 +75,19 @@ class YamlMap(dict[str, Any]):
     def value_loc(self, key: str) -> Location:
         return self._value_locs.get(key, self.key_loc(key))
 
+    def put(self, key: str, value: Any, key_loc: Location, value_loc: Location) -> None:
+        """Set ``key`` with the places it and its value were written (for merged documents)."""
+        self[key] = value
+        self._key_locs[key] = key_loc
+        self._value_locs[key] = value_loc
+
+    def copy_located(self) -> YamlMap:
+        """A shallow copy that keeps every location."""
+        out = YamlMap(self.loc)
+        for key, value in self.items():
+            out.put(key, value, self.key_loc(key), self.value_loc(key))
+        return out
+
 
 class YamlList(list[Any]):
     """A sequence that remembers where it and each of its items were written."""
@@ -77,6 +103,15 @@ class YamlList(list[Any]):
         if 0 <= index < len(self._item_locs):
             return self._item_locs[index]
         return self.loc
+
+    def add(self, value: Any, where: Location) -> None:
+        """Append ``value`` written at ``where`` (for merged documents)."""
+        self.append(value)
+        self._item_locs.append(where)
+
+    def replace_at(self, index: int, value: Any, where: Location) -> None:
+        self[index] = value
+        self._item_locs[index] = where
 
 
 def _resolve(event: ScalarEvent) -> Any:
@@ -201,6 +236,22 @@ def load_yaml(text: str, path: str = "<string>") -> Any:
 _NO_KEY = object()
 
 
+def scalar_words(value: str, where: Location, line: str) -> list[tuple[str, Location]]:
+    """The words of a one-line scalar written at ``where`` on ``line``, each at its own column
+    when the text there is the value as written (else all at ``where``)."""
+    start = where.column - 1
+    if line[start : start + 1] in ("'", '"'):
+        start += 1
+    exact = line[start : start + len(value)] == value
+    return [
+        (
+            word.group(),
+            Location(where.path, where.line, start + word.start() + 1) if exact else where,
+        )
+        for word in re.finditer(r"\S+", value)
+    ]
+
+
 def load_yaml_file(path: str | Path, *, display: str | None = None) -> Any:
     """Read a UTF-8 YAML file; errors name ``display`` (default: the path as given)."""
     name = display if display is not None else str(path)
@@ -229,3 +280,70 @@ def load_yaml_bytes(raw: bytes, path: str) -> Any:
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         raise DataError("file is not valid UTF-8", Location(path, line, col)) from None
     return load_yaml(text, path)
+
+
+# ---- writing -----------------------------------------------------------------------------------
+# Block style (sequence items not indented past their key), every string double-quoted (JSON
+# escaping is valid YAML 1.2), scalar lists in wrapped flow style. No anchors, no tags, one
+# document: what the loader above accepts.
+_WIDTH = 100
+
+
+def dump_yaml(doc: dict[str, Any]) -> str:
+    """``doc`` (plain dicts, lists, str, int, bool, None) as YAML text, keys in their order."""
+    return "\n".join(_emit(doc)) + "\n"
+
+
+def _scalar(value: Any) -> str:
+    import json
+
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def _emit(value: Any, indent: int = 0) -> list[str]:
+    if not isinstance(value, dict):
+        raise TypeError(f"expected a mapping, got {type(value).__name__}")
+    pad = " " * indent
+    lines: list[str] = []
+    for key, item in value.items():
+        head = f"{pad}{key}:"
+        if isinstance(item, dict):
+            if not item:
+                lines.append(f"{head} {{}}")
+            else:
+                lines.append(head)
+                lines.extend(_emit(item, indent + 2))
+        elif isinstance(item, list):
+            lines.extend(_emit_list(head, item, indent))
+        else:
+            lines.append(f"{head} {_scalar(item)}")
+    return lines
+
+
+def _emit_list(head: str, items: list[Any], indent: int) -> list[str]:
+    pad = " " * indent
+    if not items:
+        return [f"{head} []"]
+    if all(not isinstance(i, (dict, list)) for i in items):
+        # Flow style, wrapped: continuation lines are indented past the key, as YAML requires.
+        lines, line = [], f"{head} ["
+        for n, item in enumerate(items):
+            text = _scalar(item) + ("]" if n == len(items) - 1 else ",")
+            if n > 0 and len(line) + 1 + len(text) > _WIDTH:
+                lines.append(line)
+                line = f"{pad}    {text}"
+            else:
+                line += ("" if line.endswith("[") else " ") + text
+        return [*lines, line]
+    lines = [head]
+    for item in items:
+        sub = _emit(item, indent + 2)
+        lines.append(f"{pad}- {sub[0].lstrip()}")
+        lines.extend(sub[1:])
+    return lines

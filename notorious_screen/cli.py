@@ -36,13 +36,31 @@ from .markets import Edition, Market, MarketData, Owner  # noqa: E402
 _Row = dict[str, object]
 
 
+def _add_data_option(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
+    """``--data FILE`` (repeatable). A subcommand (``markets show``) keeps its own list, which
+    follows the parent's (argparse would replace the parent's with it): see _data_files."""
+    p.add_argument(
+        "--data",
+        action="append",
+        dest="sub_data" if sub else "data",
+        default=argparse.SUPPRESS if sub else None,
+        metavar="FILE",
+        help="market data to use: an overlay (overlay: 1, e.g. from 'markets import') merged "
+        "onto the bundled data; repeat to merge several in order. A complete knowledge base "
+        "(schema: 1) given first replaces the bundled data. Default: the overlays in "
+        "$NOTORIOUS_SCREEN_DATA (separated by ':')",
+    )
+
+
 def _add_markets(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "markets",
         help="list the markets of a watch-list edition, or what changed between two",
         description="List the markets one edition of a watch list names (default: the latest "
         "USTR edition whose online list is complete) with kind, country and owner, and say how "
-        "complete the edition is in the data; with --diff Y0, what changed since year Y0.",
+        "complete the edition is in the data; with --diff Y0, what changed since year Y0. "
+        "'markets import' adds an edition of your own from a CSV; 'markets show' and "
+        "'markets history' tell one market's facts and listings.",
     )
     p.add_argument(
         "--list",
@@ -61,14 +79,63 @@ def _add_markets(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     side.add_argument("--online", action="store_true", help="only online markets")
     side.add_argument("--physical", action="store_true", help="only physical markets")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    p.add_argument("--data", default=None, metavar="FILE", help="markets YAML file to use instead")
+    _add_data_option(p)
     p.set_defaults(func=_cmd_markets)
+    msub = p.add_subparsers(dest="markets_command", metavar="ACTION")
+    imp = msub.add_parser(
+        "import",
+        help="check a CSV edition and write it as an overlay",
+        description="Check an edition written as CSV (header: list,year,name,kind,country,"
+        "hosts,owner,status,source_title,source_url; optional: aliases, physical, confidence, "
+        "official_online, official_physical, id, city, notes) against the market data, and "
+        "write the overlay that --data reads. Markets the data has are recognised by name, "
+        "alias or host and keep their id.",
+    )
+    imp.add_argument("file", metavar="FILE", help="the CSV edition")
+    imp.add_argument("-o", "--output", default="-", help="overlay YAML to write (default: stdout)")
+    _add_data_option(imp, sub=True)
+    imp.set_defaults(func=_cmd_markets_import)
+    show = msub.add_parser(
+        "show",
+        help="every fact of one market, and the file and line each comes from",
+        description="Print one market (by id, host or name): its facts, hosts, names, every "
+        "listing with its sources, and for each the file:line it was read from (the bundled "
+        "data or an overlay).",
+    )
+    show.add_argument("market", metavar="ID", help="market id (or a host or name)")
+    show.add_argument("--format", dest="show_format", choices=("table", "json"), default="table")
+    _add_data_option(show, sub=True)
+    show.set_defaults(func=_cmd_markets_show)
+    hist = msub.add_parser(
+        "history",
+        help="one market's listings across every edition of every list",
+        description="Print a market's listings in every edition of both lists, bundled or from "
+        "overlays, and for each edition it is absent from whether that absence proves anything.",
+    )
+    hist.add_argument("market", metavar="NAME_OR_HOST", help="market id, name, host or URL")
+    hist.add_argument(
+        "--format", dest="history_format", choices=("table", "csv", "json"), default="table"
+    )
+    _add_data_option(hist, sub=True)
+    hist.set_defaults(func=_cmd_markets_history)
+
+
+def _data_files(args: argparse.Namespace) -> list[str] | None:
+    """The --data files given before and after a subcommand, in order; None if none."""
+    files = [*(getattr(args, "data", None) or ()), *getattr(args, "sub_data", ())]
+    return files or None
+
+
+def _markets_data(args: argparse.Namespace) -> MarketData:
+    from .markets import resolve_data
+
+    return resolve_data(_data_files(args))
 
 
 def _cmd_markets(args: argparse.Namespace) -> int:
-    from .markets import check_kind, load_markets
+    from .markets import check_kind
 
-    data = load_markets(args.data)
+    data = _markets_data(args)
     data.editions_of(args.watch_list)  # an unknown list raises MarketLookupError (exit 1)
     if args.kind is not None:
         check_kind(args.kind)
@@ -127,6 +194,8 @@ def _cmd_markets(args: argparse.Namespace) -> int:
                 sys.stdout.write(f"\nnote: {note}\n")
             else:
                 print(f"notorious-screen: note: {note}", file=sys.stderr)
+    if args.format == "table" and len(data.files) > 1:
+        sys.stdout.write(f"\n{_data_line(data)}\n")
     return EXIT_OK
 
 
@@ -252,6 +321,216 @@ def _table(columns: list[str], rows: list[_Row]) -> str:
     )
 
 
+def _data_line(data: MarketData) -> str:
+    return "data: " + " + ".join(data.files)
+
+
+def _incomplete_note(edition: Edition) -> str:
+    return (
+        f"{edition.label} is incomplete in the data ({edition.coverage()}): "
+        "a market's absence from it proves nothing"
+    )
+
+
+def _cmd_markets_import(args: argparse.Namespace) -> int:
+    """Check the CSV, write the overlay (atomically, only once the merged data validates)."""
+    import tempfile
+    from pathlib import Path
+
+    from .editions import import_edition
+    from .markets import env_data_files, resolve_data
+
+    base = _data_files(args)
+    imported = import_edition(args.file, data=base)
+    text = imported.to_yaml()
+    files = list(base) if base is not None else env_data_files()
+    out = None if args.output == "-" else Path(args.output)
+    folder = out.parent if out is not None else Path(tempfile.gettempdir())
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", dir=folder, prefix=".overlay.", suffix=".part", delete=False
+    ) as tmp:
+        tmp.write(text)
+    try:
+        merged = resolve_data([*files, tmp.name])
+        if out is not None:
+            os.replace(tmp.name, out)
+    finally:
+        if os.path.exists(tmp.name):
+            os.unlink(tmp.name)
+    if out is None:
+        sys.stdout.write(text)
+    for note in imported.notes:
+        print(f"notorious-screen: note: {note}", file=sys.stderr)
+    for lst, year in imported.editions:
+        ed = merged.edition(lst, year, warn=False)
+        known = any((e.list, e.year) == (lst, year) for e in resolve_data(base).editions)
+        print(
+            f"notorious-screen: {ed.label}{'' if known else ' (new edition)'}: {ed.coverage()}, "
+            f"{'complete' if ed.complete else 'incomplete'}",
+            file=sys.stderr,
+        )
+    recognised = ", ".join(f"{mid} {how}" for mid, how in imported.recognised.items())
+    print(
+        f"notorious-screen: {len(imported.recognised)} known markets"
+        + (f" ({recognised})" if recognised else "")
+        + f", {len(imported.new_markets)} new"
+        + (f" ({', '.join(imported.new_markets)})" if imported.new_markets else "")
+        + (f"; wrote {out}" if out is not None else ""),
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def _cmd_markets_show(args: argparse.Namespace) -> int:
+    data = _markets_data(args)
+    try:
+        market = data.market(args.market)
+    except LookupError:
+        market = data.find_market(args.market)  # a host or name; its error suggests the id
+    origin = data.origin(market)
+    owner = data.owner_of(market)
+
+    def at(where: object) -> str:
+        return str(where) if where is not None else "(default)"
+
+    fields = origin.fields if origin is not None else {}
+    if args.show_format == "json":
+        import json
+
+        doc = {
+            **_market_row(data, market, None),
+            "hosts": list(market.hosts),
+            "alias_hosts": list(market.alias_hosts),
+            "names": list(market.names),
+            "confidence": market.confidence,
+            "description": market.description,
+            "basis": dict(market.basis),
+            "defined": at(origin.defined if origin else None),
+            "origins": {k: str(v) for k, v in fields.items()},
+            "host_origins": {h: str(v) for h, v in (origin.hosts if origin else {}).items()},
+            "listings": [_listing_json(data, market, x) for x in market.listings],
+        }
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+        return EXIT_OK
+    out = [f"{market.id}: {market.name}  ({at(origin.defined if origin else None)})"]
+    facts: list[tuple[str, str, object]] = [
+        ("kind", market.kind, fields.get("kind")),
+        ("country", market.country or "-", fields.get("country")),
+        ("city", market.city or "-", fields.get("city")),
+        ("owner", f"{owner.name} ({owner.id})" if owner else "-", fields.get("owner")),
+        ("confidence", market.confidence, fields.get("confidence")),
+        ("description", market.description or "-", fields.get("description")),
+    ]
+    for key, hosts in (("hosts", market.hosts), ("alias hosts", market.alias_hosts)):
+        for i, host in enumerate(hosts or ("-",)):
+            where = origin.hosts.get(host) if origin is not None else None
+            facts.append((key if i == 0 else "", host, where))
+    for i, name in enumerate(market.names):
+        facts.append(("names" if i == 0 else "", name, origin.names.get(name) if origin else None))
+    for key, text in market.basis.items():
+        facts.append((f"basis {key}", text, fields.get(f"basis {key}")))
+    facts = [f for f in facts if f[0] != "city" or market.physical]
+    keys = max(len(k) for k, _, _ in facts)
+    width = max(len(v) for _, v, _ in facts if len(v) <= 60)
+    for key, value, place in facts:
+        out.append(f"  {key:<{keys}}  {value:<{width}}  {at(place)}".rstrip())
+    out.append("\nListings")
+    rows = [_listing_json(data, market, x) for x in market.listings]
+    for r in rows:
+        r["sources"] = _short_ids(r["sources"])  # type: ignore[arg-type]
+    out.append(
+        _table(["edition", "status", "listed_as", "confidence", "sources", "from"], rows)
+        if rows
+        else "(none)"
+    )
+    notes = [(r["edition"], r["notes"]) for r in rows if r["notes"]]
+    if notes:
+        out.append("\nListing notes")
+        out.extend(f"  {edition}: {text}" for edition, text in notes)
+    sources = sorted({s for x in market.listings for s in x.sources} | set(market.sources))
+    if sources:
+        out.append("\nSources")
+        for sid in sources:
+            source = data.sources[sid]
+            out.append(f"  {sid}: {source.title}" + (f" <{source.url}>" if source.url else ""))
+            out.extend(f"      \u201c{text}\u201d" for text in source.excerpts)
+    sys.stdout.write(_printable("\n".join(out)) + "\n")
+    return EXIT_OK
+
+
+def _listing_json(data: MarketData, market: Market, listing: object) -> _Row:
+    from .markets import Listing
+
+    assert isinstance(listing, Listing)
+    origin = data.origin(market)
+    where = origin.listings.get((listing.list, listing.year)) if origin is not None else None
+    return {
+        "edition": data.edition(listing.list, listing.year, warn=False).label,
+        "list": listing.list,
+        "year": listing.year,
+        "status": listing.status,
+        "listed_as": listing.listed_as,
+        "confidence": listing.confidence,
+        "scope": list(listing.scope),
+        "sources": list(listing.sources),
+        "notes": listing.notes,
+        "from": str(where) if where is not None else None,
+    }
+
+
+def _short_ids(ids: list[str], keep: int = 2) -> str:
+    """'a b (+3)': a table cell for many source ids (``markets show`` lists them all)."""
+    more = f" (+{len(ids) - keep})" if len(ids) > keep else ""
+    return " ".join(ids[:keep]) + more
+
+
+def _cmd_markets_history(args: argparse.Namespace) -> int:
+    data = _markets_data(args)
+    market = data.find_market(args.market)
+    rows: list[_Row] = []
+    for edition in data.editions:
+        listing = market.listing(edition.list, edition.year)
+        if listing is not None:
+            row = _listing_json(data, market, listing)
+            row["listed"] = True
+        else:
+            row = {
+                "edition": edition.label,
+                "list": edition.list,
+                "year": edition.year,
+                "listed": False,
+                "status": "not listed" if edition.complete else "not in the data",
+            }
+        row["edition_complete"] = edition.complete
+        rows.append(row)
+    if args.history_format == "json":
+        import json
+
+        doc = {"market": _market_row(data, market, None), "editions": rows}
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+        return EXIT_OK
+    if args.history_format == "csv":
+        cols = ["list", "year", "listed", "status", "listed_as", "confidence", "sources", "from"]
+        _write_csv([{c: r.get(c) for c in ["edition_complete", *cols]} for r in rows])
+        return EXIT_OK
+    listed = sum(1 for r in rows if r["listed"])
+    out = [f"{market.name} ({market.id}): listed in {listed} of {len(rows)} editions in the data"]
+    for r in rows:
+        r["listed?"] = "yes" if r["listed"] else "no" if r["edition_complete"] else "?"
+        if not r["listed"]:
+            r["status"] = None
+        r["sources"] = _short_ids(r.get("sources") or [])  # type: ignore[arg-type]
+    cols = ["edition", "listed?", "status", "listed_as", "confidence", "sources", "from"]
+    out.append(_table(cols, rows))
+    if any(r["listed?"] == "?" for r in rows):
+        out.append(
+            "\n? = not in the data, but the data holds only part of that edition: absence from it "
+            "proves nothing."
+        )
+    sys.stdout.write(_printable("\n".join(out)) + "\n")
+    return EXIT_OK
+
+
 # ---- end markets ---------------------------------------------------------------------------
 
 
@@ -279,6 +558,7 @@ def _add_rules(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     t.add_argument("--year", type=int, default=None, help="watch-list edition year")
     t.add_argument("--list", default="ustr-nml", help="watch list (default: ustr-nml)")
     t.add_argument("-v", "--verbose", action="store_true", help="print passing examples too")
+    _add_data_option(t)
     t.set_defaults(func=_cmd_rules_test)
     s = rsub.add_parser("show", help="print a resolved pack: hash, tiers, brand, rules")
     s.add_argument("pack", metavar="PACK")
@@ -316,7 +596,6 @@ def _screen_example(screener: Any, url: str | None, name: str | None) -> object:
 
 def _cmd_rules_test(args: argparse.Namespace) -> int:
     from .rules import check_rule_pack, load_rule_pack, run_examples
-    from .screen import Screener  # lazily: the screener builds the market indexes
 
     status = EXIT_OK
     for spec in args.packs:
@@ -327,7 +606,7 @@ def _cmd_rules_test(args: argparse.Namespace) -> int:
             status = EXIT_INPUT
             continue
         pack = load_rule_pack(spec)
-        screener = Screener(rules=pack, year=args.year, list=args.list)
+        screener = _screener(rules=pack, year=args.year, list=args.list, data=args.data)
         outcomes = run_examples(pack, functools.partial(_screen_example, screener))
         failed = [o for o in outcomes if not o.passed]
         for o in outcomes:
@@ -435,6 +714,7 @@ def _add_screen(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         help="do not defuse spreadsheet formulas (=, +, -, @) in CSV/TSV/XLSX cells",
     )
     p.add_argument("--progress", choices=("auto", "always", "never"), default="auto")
+    _add_data_option(p)
     p.add_argument(
         "--engine",
         choices=("local", "dask"),
@@ -465,6 +745,7 @@ def _add_screen(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     e.add_argument("--rules", default="default", metavar="PACK")
     e.add_argument("--year", type=int, default=None, metavar="Y")
     e.add_argument("--list", default="ustr-nml", choices=("ustr-nml", "eu-cpwl"))
+    _add_data_option(e)
     e.set_defaults(func=_cmd_explain)
 
 
@@ -520,7 +801,6 @@ def _cmd_screen(args: argparse.Namespace) -> int:
 
         return run_dask_cli(args)
     from .errors import InputError
-    from .screen import Screener
 
     if args.scheduler is not None:
         raise InputError("--scheduler needs --engine dask")
@@ -529,7 +809,12 @@ def _cmd_screen(args: argparse.Namespace) -> int:
         # The output replaces its path only at the end, but then the input is gone for good.
         raise InputError(f"{args.output}: the output would overwrite the input; choose another -o")
     workers = args.workers if args.workers is not None else min(os.cpu_count() or 1, 4)
-    with Screener(year=args.year, list=args.list, rules=args.rules, workers=workers) as screener:
+    screener = _screener(
+        year=args.year, list=args.list, rules=args.rules, workers=workers, data=args.data
+    )
+    if not screener.edition.complete and not args.summary:
+        print(f"notorious-screen: note: {_incomplete_note(screener.edition)}", file=sys.stderr)
+    with screener:
         # The screener's indexes and caches are long-lived and acyclic: keep the cyclic
         # collector from rescanning them for every chunk (14% CPU on a million rows).
         gc.freeze()
@@ -566,7 +851,10 @@ def _screen_with(args: argparse.Namespace, screener: Screener) -> int:
         summary = _write_screened(args, screener, names, batches, out_fmt, progress)
     progress.update(0, final=True)
     if args.summary:
-        print(summary.format(), file=sys.stderr)
+        edition = screener.edition
+        print(summary.format(edition, screener.data.files), file=sys.stderr)
+        if not edition.complete:  # the one warning of the run
+            print(f"notorious-screen: note: {_incomplete_note(edition)}", file=sys.stderr)
     if args.fail_on is not None and summary.max_score >= tiers[args.fail_on]:
         return EXIT_FAIL_ON
     return EXIT_OK
@@ -621,10 +909,21 @@ def _write_screened(
     return summary
 
 
-def _cmd_explain(args: argparse.Namespace) -> int:
+def _screener(**options: Any) -> Screener:
+    """A Screener whose incomplete-edition warning the command words itself (explain and
+    rules test print the edition; screen notes it once)."""
+    import warnings
+
+    from .markets import IncompleteEditionWarning
     from .screen import Screener
 
-    screener = Screener(year=args.year, list=args.list, rules=args.rules)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IncompleteEditionWarning)
+        return Screener(**options)
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    screener = _screener(year=args.year, list=args.list, rules=args.rules, data=args.data)
     # The pack's messages are its author's text: no terminal escapes reach the screen.
     print(_printable(screener.explain(args.url, name=args.name)))
     return EXIT_OK

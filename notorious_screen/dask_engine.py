@@ -773,7 +773,8 @@ def _execute(
                 for p in ordered
             ],
         }
-        (staging / _SUMMARY).write_text(summary.format() + "\n", encoding="utf-8")
+        report = summary.format(screener.edition, screener.data.files)
+        (staging / _SUMMARY).write_text(report + "\n", encoding="utf-8")
         (staging / _MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
         _publish(staging, target)
     except BaseException:
@@ -806,7 +807,9 @@ def run_dask_cli(args: argparse.Namespace, *, stderr: TextIO | None = None) -> i
     if getattr(args, "input_format", None) in ("jsonl", "xlsx"):
         raise InputError("--engine dask reads CSV, TSV or Parquet")
 
-    screener = Screener(year=args.year, list=args.list, rules=args.rules)
+    screener = Screener(
+        year=args.year, list=args.list, rules=args.rules, data=getattr(args, "data", None)
+    )
     tiers = dict(screener.pack.tiers)
     if args.fail_on is not None and args.fail_on not in tiers:
         names = ", ".join(tiers) or "none"
@@ -853,7 +856,7 @@ def run_dask_cli(args: argparse.Namespace, *, stderr: TextIO | None = None) -> i
     if show:
         print(file=err)
     if args.summary:
-        print(result.summary.format(), file=err)
+        print(result.summary.format(screener.edition, screener.data.files), file=err)
     if args.fail_on is not None and result.summary.max_score >= tiers[args.fail_on]:
         return 3
     return 0

@@ -1,14 +1,20 @@
 """The notorious-markets knowledge base: typed records, the bundled data, queries and diffs.
 
 One job: turn ``data/markets.yaml`` and ``data/sources.yaml`` (generated from the reference fact
-sheet by ``tools/build_markets.py``) into validated, immutable records, and answer questions
-about them: which markets an edition of a list names, what changed between two editions, who
-owns a platform, which hosts belong to which market.
+sheets by ``tools/build_markets.py``), and any overlays a user adds on top of them, into
+validated, immutable records, and answer questions about them: which markets an edition of a
+list names, what changed between two editions, who owns a platform, which hosts belong to which
+market, and which file each fact was read from.
+
+An overlay (``overlay: 1``) has the shape of the data file plus its own ``sources``; it is merged
+onto the data as YAML, before validation, so every value keeps its ``file:line:col`` and the
+merged whole is checked as one (:func:`load_markets`, :func:`resolve_data`).
 
 Nothing is parsed at import. :func:`load_markets` parses on first use and caches the bundled
-data. Some editions are only partly known (see :attr:`Edition.complete`); asking for one through
-:meth:`MarketData.edition` emits :class:`IncompleteEditionWarning` once, because a market's
-absence from an incomplete edition proves nothing.
+data. Some editions are only partly known (see :attr:`Edition.complete`, counted from the
+listings); asking for one through :meth:`MarketData.edition` emits
+:class:`IncompleteEditionWarning` once, because a market's absence from an incomplete edition
+proves nothing.
 
 >>> data = load_markets()
 >>> ed = data.edition()                # latest USTR edition whose online list is complete
@@ -48,10 +54,13 @@ __all__ = [
     "Market",
     "MarketData",
     "MarketLookupError",
+    "Origin",
     "Owner",
     "Source",
     "check_kind",
+    "env_data_files",
     "load_markets",
+    "resolve_data",
 ]
 
 LISTS: tuple[str, ...] = ("ustr-nml", "eu-cpwl")
@@ -113,6 +122,7 @@ class Source:
     title: str
     url: str | None = None
     supports: str | None = None
+    excerpts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +203,12 @@ class Owner:
 
 @dataclass(frozen=True, slots=True)
 class Edition:
-    """One edition of a list, with official and captured (known in the data) counts."""
+    """One edition of a list, with official and captured (known in the data) counts.
+
+    Captured counts are counted from the listings, never stored, and ``complete`` follows from
+    them: the online list is complete when its official count is known and every one of its
+    markets is in the data. Bundled editions and editions from overlays work the same way.
+    """
 
     list: str
     year: int
@@ -246,19 +261,38 @@ class EditionDiff:
         return self.old.complete and self.new.complete
 
 
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where the facts of a market, edition or owner were written (file:line:column each).
+
+    With overlays, a fact comes from the last file that set it: ``fields`` maps each key
+    (``kind``, ``country`` ...) to its place, ``hosts`` and ``names`` each host and name,
+    ``listings`` each ``(list, year)``.
+    """
+
+    defined: Location
+    fields: Mapping[str, Location] = field(default_factory=dict)
+    hosts: Mapping[str, Location] = field(default_factory=dict)
+    names: Mapping[str, Location] = field(default_factory=dict)
+    listings: Mapping[tuple[str, int], Location] = field(default_factory=dict)
+
+
 # ---- the data set ------------------------------------------------------------------------------
 class MarketData:
     """The knowledge base: markets, owners, editions and sources, with queries over them.
 
-    Treat the mappings as read-only. Instances pickle (plain dicts inside).
+    Treat the mappings as read-only. Instances pickle (plain dicts inside). ``files`` names
+    the files the data was read from, the base first, then the overlays in merge order.
     """
 
     __slots__ = (
         "_by_edition",
         "_host_index",
+        "_origins",
         "_owner_host_index",
         "_warned",
         "editions",
+        "files",
         "markets",
         "owners",
         "sources",
@@ -271,11 +305,15 @@ class MarketData:
         owners: Mapping[str, Owner],
         editions: Iterable[Edition],
         sources: Mapping[str, Source],
+        origins: Mapping[str, Origin] | None = None,
+        files: Iterable[str] = (),
     ) -> None:
         self.markets: Mapping[str, Market] = dict(markets)
         self.owners: Mapping[str, Owner] = dict(owners)
         self.editions: tuple[Edition, ...] = tuple(sorted(editions, key=_edition_key))
         self.sources: Mapping[str, Source] = dict(sources)
+        self.files: tuple[str, ...] = tuple(files)
+        self._origins: dict[str, Origin] = dict(origins or {})
         by_edition: dict[tuple[str, int], list[Market]] = {}
         for market in sorted(self.markets.values(), key=_market_key):
             for item in market.listings:
@@ -365,6 +403,41 @@ class MarketData:
         """Every listing of a market: USTR editions first, then EU, each by year."""
         return self.market(market_id).listings
 
+    def find_market(self, query: str) -> Market:
+        """A market by id, host or URL (``shop1.taobao.com`` is Taobao), or name (any case).
+
+        Exact only: a close spelling is a :class:`MarketLookupError` that suggests the id.
+
+        >>> load_markets().find_market("https://m.tb.cn/x").id
+        'taobao'
+        """
+        text = query.strip()
+        if text in self.markets:
+            return self.markets[text]
+        host = _host_of(text)
+        labels = host.split(".") if host else []
+        for i in range(max(len(labels) - 1, 0)):
+            found = self._host_index.get(".".join(labels[i:]))
+            if found is not None:
+                return self.markets[found]
+        key = _fold(text)
+        for market in sorted(self.markets.values(), key=lambda m: m.id):
+            if key and key in {_fold(n) for n in market.names}:
+                return market
+        choices = {m.id: m.id for m in self.markets.values()}
+        choices.update((n.casefold(), m.id) for m in self.markets.values() for n in m.names)
+        close = _closest(text.casefold(), choices)
+        hint = f"; did you mean {choices[close]!r}?" if close else ""
+        raise MarketLookupError(f"no market with the id, host or name {query!r}{hint}")
+
+    def origin(self, item: Market | Edition | Owner) -> Origin | None:
+        """Where the facts of a market, edition or owner were written (None if not recorded)."""
+        if isinstance(item, Market):
+            return self._origins.get(f"market {item.id}")
+        if isinstance(item, Edition):
+            return self._origins.get(f"edition {item.list} {item.year}")
+        return self._origins.get(f"owner {item.id}")
+
     def diff(self, old: Edition, new: Edition) -> EditionDiff:
         """What changed from ``old`` to ``new`` (by market, so a heading rename is no change)."""
         before = {m.id: m for m in self.markets_in(old)}
@@ -436,15 +509,30 @@ def _fold(text: str) -> str:
     return "".join(ch for ch in text.casefold() if ch.isalnum())
 
 
-def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+def _closest(word: str, choices: Iterable[str]) -> str | None:
     import difflib  # only error paths need it
 
     close = difflib.get_close_matches(word, list_(choices), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    return close[0] if close else None
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    close = _closest(word, choices)
+    return f"; did you mean {close!r}?" if close else ""
 
 
 def _clean_host(host: str) -> str:
     return host.strip().rstrip(".").lower()
+
+
+def _host_of(text: str) -> str | None:
+    """The host of a URL or bare host name, lower case; None for text that is neither."""
+    import urllib.parse
+
+    if " " in text.strip() or "." not in text:
+        return None
+    parsed = urllib.parse.urlsplit(text if "//" in text else "//" + text)
+    return _clean_host(parsed.hostname or "") or None
 
 
 def _under_any(host: str, parents: Iterable[str]) -> bool:
@@ -452,34 +540,140 @@ def _under_any(host: str, parents: Iterable[str]) -> bool:
 
 
 # ---- loading -----------------------------------------------------------------------------------
+#: Overlay files merged onto the bundled data wherever the data is not given explicitly
+#: (``Screener()``, ``screen_url``, every CLI command without ``--data``); separated by
+#: ``os.pathsep``.
+DATA_ENV = "NOTORIOUS_SCREEN_DATA"
+
+
 def load_markets(
-    path: str | PathLike[str] | None = None, *, sources: str | PathLike[str] | None = None
+    path: str | PathLike[str] | None = None,
+    *,
+    sources: str | PathLike[str] | None = None,
+    overlays: Iterable[str | PathLike[str]] = (),
 ) -> MarketData:
     """Load and validate the knowledge base; the bundled data by default (parsed once, cached).
 
-    ``path`` is a markets YAML file; its sources file defaults to ``sources.yaml`` next to it.
-    Every problem is a :class:`DataError` reading ``file:line:column: message``.
+    ``path`` is a complete markets YAML file (``schema: 1``) that replaces the bundled data; its
+    sources file defaults to ``sources.yaml`` next to it. ``overlays`` are overlay files
+    (``overlay: 1``), merged onto that base in order by market id, edition and owner: new
+    entries are added; in an entry already there, lists (hosts, names, sources, notes) gain
+    items, other fields and whole listings are replaced. The merged data is validated as one
+    (a host claimed by two markets in two files is an error), every problem a
+    :class:`DataError` reading ``file:line:column: message``.
     """
-    if path is None and sources is None:
+    overlay_files = tuple(str(p) for p in overlays)
+    if path is None and sources is None and not overlay_files:
         return _load_bundled()
-    if path is None:
+    if path is None and sources is not None:
         raise ValueError("sources= needs path= (the markets file)")
-    markets_path = Path(path)
-    sources_path = Path(sources) if sources is not None else markets_path.with_name("sources.yaml")
-    return _load(_read(markets_path), str(path), _read(sources_path), str(sources or sources_path))
+    base = None
+    if path is not None:
+        sources_path = (
+            Path(sources) if sources is not None else Path(path).with_name("sources.yaml")
+        )
+        base = (str(path), str(sources if sources is not None else sources_path))
+    return _load_files(base, overlay_files, _stamp(base, overlay_files))
+
+
+def resolve_data(data: Any = None) -> MarketData:
+    """The data a Screener or command uses: ``data`` as given, else the bundled data plus the
+    overlays named by ``$NOTORIOUS_SCREEN_DATA``.
+
+    ``data`` is a :class:`MarketData`, a file, or a list of files: overlays (``overlay: 1``)
+    merged onto the bundled data, or a complete knowledge base (``schema: 1``, first in the
+    list) that replaces it and takes the overlays after it.
+    """
+    if isinstance(data, MarketData):
+        return data
+    if data is None:
+        files = env_data_files()
+    elif isinstance(data, (str, PathLike)):
+        files = [str(data)]
+    else:
+        files = [str(p) for p in data]
+    if not files:
+        return _load_bundled()
+    if _is_complete_file(files[0]):
+        return load_markets(files[0], overlays=files[1:])
+    return load_markets(overlays=files)
+
+
+def env_data_files() -> list[str]:
+    """The files ``$NOTORIOUS_SCREEN_DATA`` names (``os.pathsep``-separated), in order."""
+    import os
+
+    return [p for p in os.environ.get(DATA_ENV, "").split(os.pathsep) if p.strip()]
+
+
+def _is_complete_file(path: str) -> bool:
+    """Whether ``path`` is a complete knowledge base (its first key is ``schema``), cheaply."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096).decode("utf-8", "replace")
+    except OSError:
+        return False  # the overlay loader reports it
+    for line in head.splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            return line.startswith("schema:")
+    return False
+
+
+def _stamp(base: tuple[str, str] | None, overlays: tuple[str, ...]) -> tuple[object, ...]:
+    """What a cached load depends on: each file's size and modification time."""
+    import os
+
+    def one(path: str) -> object:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        return (st.st_size, st.st_mtime_ns)
+
+    return tuple(one(p) for p in (*(base or ()), *overlays))
+
+
+class _Doc:
+    """One YAML file: its root, its display name and its lines (for word columns)."""
+
+    __slots__ = ("lines", "name", "root")
+
+    def __init__(self, raw: bytes, name: str) -> None:
+        from ._yaml import load_yaml_bytes
+
+        self.name = name
+        self.root = load_yaml_bytes(raw, name)
+        self.lines = raw.decode("utf-8", "replace").lstrip("\ufeff").splitlines()
+
+
+@functools.lru_cache(maxsize=8)
+def _load_files(
+    base: tuple[str, str] | None, overlays: tuple[str, ...], stamp: tuple[object, ...]
+) -> MarketData:
+    if base is None:
+        markets_doc, sources_doc = _bundled_docs()
+    else:
+        markets_doc = _Doc(_read(Path(base[0])), base[0])
+        sources_doc = _Doc(_read(Path(base[1])), base[1])
+        _not_an_overlay(markets_doc)
+    return _build(markets_doc, sources_doc, [_Doc(_read(Path(p)), p) for p in overlays])
+
+
+@functools.lru_cache(maxsize=1)
+def _bundled_docs() -> tuple[_Doc, _Doc]:
+    from importlib import resources
+
+    folder = resources.files("notorious_screen") / "data"
+    return (
+        _Doc((folder / "markets.yaml").read_bytes(), "notorious_screen/data/markets.yaml"),
+        _Doc((folder / "sources.yaml").read_bytes(), "notorious_screen/data/sources.yaml"),
+    )
 
 
 @functools.lru_cache(maxsize=1)
 def _load_bundled() -> MarketData:
-    from importlib import resources
-
-    folder = resources.files("notorious_screen") / "data"
-    return _load(
-        (folder / "markets.yaml").read_bytes(),
-        "notorious_screen/data/markets.yaml",
-        (folder / "sources.yaml").read_bytes(),
-        "notorious_screen/data/sources.yaml",
-    )
+    markets_doc, sources_doc = _bundled_docs()
+    return _build(markets_doc, sources_doc, [])
 
 
 def _read(path: Path) -> bytes:
@@ -489,22 +683,48 @@ def _read(path: Path) -> bytes:
         raise DataError(f"cannot read file: {exc.strerror or exc}", Location(str(path))) from None
 
 
-def _load(
-    markets_raw: bytes, markets_name: str, sources_raw: bytes, sources_name: str
-) -> MarketData:
-    from ._yaml import load_yaml_bytes
-
-    sources = _parse_sources(load_yaml_bytes(sources_raw, sources_name), sources_name)
-    root = load_yaml_bytes(markets_raw, markets_name)
-    text = markets_raw.decode("utf-8", "replace").lstrip("\ufeff")
-    return _Parser(markets_name, text.splitlines(), sources).parse(root)
+def _not_an_overlay(doc: _Doc) -> None:
+    if isinstance(doc.root, dict) and "overlay" in doc.root and "schema" not in doc.root:
+        raise DataError(
+            "this is an overlay (overlay: 1), not a complete knowledge base: pass it as an "
+            "overlay (--data FILE, data=[FILE], load_markets(overlays=[FILE]))",
+            cast("YamlMap", doc.root).key_loc("overlay"),
+        )
 
 
-def _parse_sources(root: Any, name: str) -> dict[str, Source]:
-    top = _mapping(root, Location(name, 1, 1), "sources file")
+def _build(markets_doc: _Doc, sources_doc: _Doc, overlays: list[_Doc]) -> MarketData:
+    top = _mapping(sources_doc.root, Location(sources_doc.name, 1, 1), "sources file")
     _keys(top, "sources file", required=("sources",), optional=())
-    block = _mapping(top["sources"], top.value_loc("sources"), "'sources'")
+    sources, source_rows = _parse_sources(
+        _mapping(top["sources"], top.value_loc("sources"), "'sources'")
+    )
+    root = markets_doc.root
+    lines = {markets_doc.name: markets_doc.lines}
+    for doc in overlays:
+        overlay = _overlay_top(doc)
+        lines[doc.name] = doc.lines
+        if overlay.get("sources") is not None:
+            block = _mapping(overlay["sources"], overlay.value_loc("sources"), "'sources'")
+            added, rows = _parse_sources(block)
+            for sid, source in added.items():
+                if sid in sources and sources[sid] != source:
+                    first = source_rows[sid].loc
+                    raise DataError(
+                        f"source {sid!r} is already defined differently ({first}); give this "
+                        "one another id",
+                        block.key_loc(sid),
+                    )
+            sources.update(added)
+            source_rows.update(rows)
+        root = _Merger(doc.name, lines).merge(root, overlay)
+    files = [markets_doc.name, *(d.name for d in overlays)]
+    return _Parser(markets_doc.name, lines, sources, files).parse(root)
+
+
+def _parse_sources(block: YamlMap) -> tuple[dict[str, Source], dict[str, YamlMap]]:
+    """A ``sources:`` mapping (of sources.yaml or of an overlay) -> records, and their rows."""
     out: dict[str, Source] = {}
+    rows: dict[str, YamlMap] = {}
     for sid, value in block.items():
         if not _ID.match(sid):
             raise DataError(
@@ -512,14 +732,208 @@ def _parse_sources(root: Any, name: str) -> dict[str, Source]:
                 block.key_loc(sid),
             )
         item = _mapping(value, block.value_loc(sid), f"source {sid!r}")
-        _keys(item, f"source {sid!r}", required=("title",), optional=("url", "supports"))
+        _keys(
+            item,
+            f"source {sid!r}",
+            required=("title",),
+            optional=("url", "supports", "excerpts"),
+        )
+        excerpts = item.get("excerpts")
+        if excerpts is not None:
+            seq = _sequence(excerpts, item.value_loc("excerpts"), "'excerpts'")
+            for i, text in enumerate(seq):
+                if not isinstance(text, str) or not text.strip():
+                    raise DataError("'excerpts' must be a list of strings", seq.item_loc(i))
         out[sid] = Source(
             id=sid,
             title=_text(item, "title"),
             url=_opt_text(item, "url"),
             supports=_opt_text(item, "supports"),
+            excerpts=tuple(excerpts or ()),
         )
-    return out
+        rows[sid] = item
+    return out, rows
+
+
+OVERLAY_SECTIONS = ("sources", "editions", "owners", "markets")
+
+
+def _overlay_top(doc: _Doc) -> YamlMap:
+    """The frame of an overlay file: ``overlay: 1`` and the sections it may hold."""
+    if not isinstance(doc.root, dict) and doc.name.lower().endswith((".csv", ".tsv")):
+        raise DataError(
+            "a CSV edition is not an overlay: turn it into one with "
+            f"'notorious-screen markets import {doc.name} -o OVERLAY.yaml'",
+            Location(doc.name, 1, 1),
+        )
+    top = _mapping(doc.root, Location(doc.name, 1, 1), "overlay file")
+    if "schema" in top and "overlay" not in top:
+        raise DataError(
+            "this is a complete knowledge base (schema: 1), not an overlay: give it first "
+            "(it replaces the bundled data) or make it an overlay ('overlay: 1')",
+            top.key_loc("schema"),
+        )
+    _keys(top, "overlay file", required=("overlay",), optional=OVERLAY_SECTIONS)
+    if top["overlay"] != 1:
+        raise DataError(
+            f"unsupported overlay version {top['overlay']!r}; this version reads overlay: 1",
+            top.value_loc("overlay"),
+        )
+    return top
+
+
+# Keys whose values are lists: an overlay adds to them. Every other key, and each listing and
+# basis note as a whole, an overlay replaces.
+_UNION_KEYS = frozenset({"hosts", "alias_hosts", "names", "sources", "notes", "physical_countries"})
+_MERGED_MAPS = frozenset({"listings", "basis"})
+
+
+class _Merger:
+    """Merges one overlay onto a document; every value keeps the place it was written."""
+
+    def __init__(self, path: str, lines: Mapping[str, list[str]]) -> None:
+        self.path = path
+        self.lines = lines
+
+    def merge(self, root: Any, overlay: YamlMap) -> YamlMap:
+        out = cast("YamlMap", root).copy_located()
+        for section in ("editions", "owners", "markets"):
+            if overlay.get(section) is not None:  # an empty section is no section
+                self._section(out, overlay, section)
+        return out
+
+    def _section(self, out: YamlMap, overlay: YamlMap, section: str) -> None:
+        from ._yaml import YamlList
+
+        rows = _sequence(overlay[section], overlay.value_loc(section), f"{section!r}")
+        base = out.get(section)
+        merged = YamlList(out.value_loc(section) if section in out else rows.loc)
+        if isinstance(base, list):
+            base_rows = cast("YamlList", base)
+            for i, row in enumerate(base_rows):
+                merged.add(row, base_rows.item_loc(i))
+        index = {
+            self._key(section, cast("YamlMap", r)): i
+            for i, r in enumerate(merged)
+            if isinstance(r, dict)
+        }
+        seen: dict[object, int] = {}
+        what = section[:-1]
+        for i, item in enumerate(rows):
+            row = _mapping(item, rows.item_loc(i), f"an overlay {what}")
+            key = self._overlay_key(section, row)
+            if key in seen:
+                raise DataError(
+                    f"duplicate {what} {_key_text(key)} in this overlay (first at line "
+                    f"{seen[key]})",
+                    row.loc,
+                )
+            seen[key] = row.loc.line
+            at = index.get(key)
+            if at is None:
+                index[key] = len(merged)
+                merged.add(row, rows.item_loc(i))
+            else:
+                merged.replace_at(at, self._patch(merged[at], row), merged.item_loc(at))
+        out.put(
+            section,
+            merged,
+            out.key_loc(section) if section in out else overlay.key_loc(section),
+            merged.loc,
+        )
+
+    @staticmethod
+    def _key(section: str, row: YamlMap) -> object:
+        if section == "editions":
+            return (row.get("list"), str(row.get("year")))
+        return row.get("id")
+
+    def _overlay_key(self, section: str, row: YamlMap) -> object:
+        """The merge key, checked here so an overlay's error points into the overlay."""
+        if section == "editions":
+            _keys(row, "edition", required=("list", "year"), optional=_EDITION_KEYS)
+            _choice(row, "list", LISTS, "list")
+            return (row["list"], str(_year(row["year"], row.value_loc("year"))))
+        if "id" not in row:
+            raise DataError(f"{section[:-1]} is missing key 'id'", row.loc)
+        value = row["id"]
+        if not isinstance(value, str) or not _ID.match(value):
+            raise DataError(
+                f"invalid {section[:-1]} id {value!r}: use lowercase letters, digits and hyphens",
+                row.value_loc("id"),
+            )
+        return value
+
+    def _patch(self, base: YamlMap, over: YamlMap) -> YamlMap:
+        out = base.copy_located()
+        for key in over:
+            if key in ("id", "list", "year"):
+                continue
+            if key in _UNION_KEYS and out.get(key) is not None:
+                out.put(key, self._union(out, over, key), out.key_loc(key), out.value_loc(key))
+            elif key in _MERGED_MAPS and isinstance(out.get(key), dict) and over.get(key):
+                inner = cast("YamlMap", out[key]).copy_located()
+                block = _mapping(over[key], over.value_loc(key), f"{key!r}")
+                for sub in block:
+                    inner.put(sub, block[sub], block.key_loc(sub), block.value_loc(sub))
+                out.put(key, inner, out.key_loc(key), out.value_loc(key))
+            else:
+                out.put(key, over[key], over.key_loc(key), over.value_loc(key))
+        return out
+
+    def _union(self, base: YamlMap, over: YamlMap, key: str) -> Any:
+        from ._yaml import YamlList
+
+        merged = YamlList(base.value_loc(key))
+        seen: set[str] = set()
+        for m in (base, over):
+            for word, where in self._words(m, key):
+                if word not in seen:
+                    seen.add(word)
+                    merged.add(word, where)
+        return merged
+
+    def _words(self, m: YamlMap, key: str) -> list[tuple[str, Location]]:
+        from ._yaml import scalar_words
+
+        value = m[key]
+        if isinstance(value, str):
+            where = m.value_loc(key)
+            lines = self.lines.get(where.path, [])
+            line = lines[where.line - 1] if 0 < where.line <= len(lines) else ""
+            return scalar_words(value, where, line)
+        seq = _sequence(value, m.value_loc(key), f"{key!r} (a list of strings)")
+        out = []
+        for i, item in enumerate(seq):
+            if not isinstance(item, str) or not item.strip():
+                raise DataError(f"{key!r} must be a list of strings", seq.item_loc(i))
+            out.append((item, seq.item_loc(i)))
+        return out
+
+
+_EDITION_KEYS = (
+    "complete",
+    "label",
+    "released",
+    "online_official",
+    "online_captured",
+    "physical_official",
+    "physical_captured",
+    "physical_countries",
+    "sources",
+    "notes",
+)
+
+
+def _line_of(first: Location, here: Location) -> str:
+    """'line 12' in the same file, else 'path:12': how a message points back at a first place."""
+    return f"line {first.line}" if first.path == here.path else f"{first.path}:{first.line}"
+
+
+def _key_text(key: object) -> str:
+    if isinstance(key, tuple):
+        return " ".join(map(str, key))
+    return repr(key)
 
 
 # The loader returns YamlMap/YamlList for every mapping/sequence, so dict/list checks suffice.
@@ -590,13 +1004,24 @@ def _year(value: Any, where: Location) -> int:
 
 
 class _Parser:
-    """Validates markets.yaml into records; every error points at the offending text."""
+    """Validates a markets document (one file, or a base merged with overlays) into records;
+    every error points at the offending text, in whichever file it was written."""
 
-    def __init__(self, path: str, lines: list[str], sources: Mapping[str, Source]) -> None:
+    def __init__(
+        self,
+        path: str,
+        lines: Mapping[str, list[str]],
+        sources: Mapping[str, Source],
+        files: Iterable[str] = (),
+    ) -> None:
         self.path = path
         self.lines = lines
         self.sources = sources
+        self.files = tuple(files) or (path,)
         self.rows: dict[str, YamlMap] = {}
+        self.origins: dict[str, Origin] = {}
+        # (market id, list, year) -> where the listing key was written
+        self.listing_locs: dict[tuple[str, str, int], Location] = {}
 
     def parse(self, root: Any) -> MarketData:
         top = _mapping(root, Location(self.path, 1, 1), "markets file")
@@ -622,11 +1047,17 @@ class _Parser:
             )
             for oid, (o, _) in owner_rows.items()
         }
+        for oid, (_, row) in owner_rows.items():
+            self.origins[f"owner {oid}"] = Origin(
+                defined=row.value_loc("id"), fields={k: row.value_loc(k) for k in row}
+            )
         return MarketData(
             markets=markets,
             owners=owners,
             editions=counted,
             sources=self.sources,
+            origins=self.origins,
+            files=self.files,
         )
 
     # -- small helpers that need the file text
@@ -647,18 +1078,11 @@ class _Parser:
 
     def _split(self, value: str, where: Location) -> list[tuple[str, Location]]:
         """Words of a one-line scalar, each located at its own column when that is knowable."""
-        line = self.lines[where.line - 1] if 0 < where.line <= len(self.lines) else ""
-        start = where.column - 1
-        if line[start : start + 1] in ("'", '"'):
-            start += 1
-        exact = line[start : start + len(value)] == value
-        return [
-            (
-                word.group(),
-                Location(where.path, where.line, start + word.start() + 1) if exact else where,
-            )
-            for word in re.finditer(r"\S+", value)
-        ]
+        from ._yaml import scalar_words
+
+        lines = self.lines.get(where.path, [])
+        line = lines[where.line - 1] if 0 < where.line <= len(lines) else ""
+        return scalar_words(value, where, line)
 
     def _source_ids(self, m: YamlMap, key: str, what: str) -> tuple[str, ...]:
         ids = self._list(m, key, what)
@@ -673,30 +1097,13 @@ class _Parser:
         out: dict[tuple[str, int], tuple[Edition, YamlMap]] = {}
         for i, row in enumerate(rows):
             e = _mapping(row, rows.item_loc(i), "an edition")
-            _keys(
-                e,
-                "edition",
-                required=("list", "year", "complete"),
-                optional=(
-                    "label",
-                    "released",
-                    "online_official",
-                    "online_captured",
-                    "physical_official",
-                    "physical_captured",
-                    "physical_countries",
-                    "sources",
-                    "notes",
-                ),
-            )
+            _keys(e, "edition", required=("list", "year"), optional=_EDITION_KEYS)
             lst = _choice(e, "list", LISTS, "list")
             year = _year(e["year"], e.value_loc("year"))
             if (lst, year) in out:
-                first = out[(lst, year)][1].loc.line
-                raise DataError(
-                    f"duplicate edition {lst} {year} (first defined at line {first})", e.loc
-                )
-            if not isinstance(e["complete"], bool):
+                first = _line_of(out[(lst, year)][1].loc, e.loc)
+                raise DataError(f"duplicate edition {lst} {year} (first defined at {first})", e.loc)
+            if "complete" in e and not isinstance(e["complete"], bool):
                 raise DataError("'complete' must be true or false", e.value_loc("complete"))
             released = e.get("released")
             if released is not None and not isinstance(released, str):
@@ -709,7 +1116,7 @@ class _Parser:
                 online_captured=_count(e, "online_captured", optional=True) or 0,
                 physical_official=_count(e, "physical_official", optional=True),
                 physical_captured=_count(e, "physical_captured", optional=True) or 0,
-                complete=e["complete"],
+                complete=False,  # follows from the counts (_check_counts)
                 label=_opt_text(e, "label") or f"{LIST_LABELS[lst]} {year}",
                 physical_countries=tuple(
                     s for s, _ in self._list(e, "physical_countries", "'physical_countries'")
@@ -718,6 +1125,9 @@ class _Parser:
                 notes=tuple(s for s, _ in self._list(e, "notes", "'notes'")),
             )
             out[(lst, year)] = (edition, e)
+            self.origins[f"edition {lst} {year}"] = Origin(
+                defined=e.loc, fields={k: e.value_loc(k) for k in e}
+            )
         return out
 
     def _owners(self, top: YamlMap) -> dict[str, tuple[Owner, YamlMap]]:
@@ -732,7 +1142,8 @@ class _Parser:
             if oid in out:
                 first = out[oid][1].value_loc("id").line
                 raise DataError(
-                    f"duplicate owner id {oid!r} (first defined at line {first})", o.value_loc("id")
+                    f"duplicate owner id {oid!r} (first defined at line {first})",
+                    o.value_loc("id"),
                 )
             out[oid] = (
                 Owner(
@@ -834,7 +1245,30 @@ class _Parser:
                 description=_opt_text(m, "description"),
                 sources=self._source_ids(m, "sources", "'sources'"),
             )
+            self.origins[f"market {mid}"] = Origin(
+                defined=m.value_loc("id"),
+                fields={
+                    **{k: m.value_loc(k) for k in m if k not in ("id", "listings")},
+                    **self._basis_locs(m),
+                },
+                hosts={
+                    h: at for key in ("hosts", "alias_hosts") for h, at in self._list(m, key, key)
+                },
+                names={name: m.value_loc("name"), **dict(self._list(m, "names", "'names'"))},
+                listings={
+                    (lst, year): at for (i, lst, year), at in self.listing_locs.items() if i == mid
+                },
+            )
         return out
+
+    @staticmethod
+    def _basis_locs(m: YamlMap) -> dict[str, Location]:
+        """'basis <key>' -> where that note was written (an overlay may replace one)."""
+        block = m.get("basis")
+        if not isinstance(block, dict):
+            return {}
+        located = cast("YamlMap", block)
+        return {f"basis {k}": located.value_loc(k) for k in located}
 
     def _basis(self, m: YamlMap) -> dict[str, str]:
         if m.get("basis") is None:
@@ -858,6 +1292,7 @@ class _Parser:
         for key, value in block.items():
             where = block.key_loc(key)
             lst, year = self._listing_key(key, where, editions)
+            self.listing_locs[(mid, lst, year)] = where
             x = _mapping(value, block.value_loc(key), f"listing {key!r}")
             _keys(
                 x,
@@ -920,36 +1355,44 @@ class _Parser:
     def _check_hosts(
         self, markets: Mapping[str, Market], owners: Mapping[str, tuple[Owner, YamlMap]]
     ) -> None:
-        """A host belongs to one market (or one owner): a second claim is an error."""
-        claimed: dict[str, tuple[str, Location]] = {}
+        """A host belongs to one market (or one owner): a second claim is an error. Across
+        files the claim in the later file (an overlay, not the data under it) is the one
+        reported, so the error points at what to fix."""
+        claimed: dict[str, tuple[str, Location, bool]] = {}
+        order = {path: i for i, path in enumerate(self.files)}
+
+        def claim(host: str, who: str, where: Location, owner: bool) -> None:
+            if host not in claimed:
+                claimed[host] = (who, where, owner)
+                return
+            earlier, later = claimed[host], (who, where, owner)
+            if earlier[1].path != where.path and order.get(earlier[1].path, 0) > order.get(
+                where.path, 0
+            ):
+                earlier, later = later, earlier
+            (other, first, other_owner), (_, at, owner) = earlier, later
+            what = "owner host" if owner else "host"
+            by = repr(other) if other_owner or owner else f"market {other!r}"
+            raise DataError(
+                f"{what} {host!r} is already claimed by {by} ({_line_of(first, at)})", at
+            )
+
         for mid, market in markets.items():
             row = self.rows[mid]
             for key in ("hosts", "alias_hosts"):
                 for host, where in self._list(row, key, key):
-                    if host in claimed:
-                        other, first = claimed[host]
-                        raise DataError(
-                            f"host {host!r} is already claimed by market {other!r} "
-                            f"(line {first.line})",
-                            where,
-                        )
-                    claimed[host] = (market.id, where)
+                    claim(host, market.id, where, False)
         for oid, (_, row) in owners.items():
             for host, where in self._list(row, "hosts", "hosts"):
-                if host in claimed:
-                    other, first = claimed[host]
-                    raise DataError(
-                        f"owner host {host!r} is already claimed by {other!r} (line {first.line})",
-                        where,
-                    )
-                claimed[host] = (f"owner {oid}", where)
+                claim(host, f"owner {oid}", where, True)
 
     def _check_counts(
         self,
         markets: Mapping[str, Market],
         editions: Mapping[tuple[str, int], tuple[Edition, YamlMap]],
     ) -> list[Edition]:
-        """Captured counts come from the listings; stated ones must agree, complete must hold."""
+        """Captured counts come from the listings and ``complete`` from the counts; a stated
+        count or ``complete`` is an assertion that must agree."""
         out = []
         for (lst, year), (edition, row) in editions.items():
             online = sum(
@@ -965,11 +1408,54 @@ class _Parser:
                         f"{key} is {stated} but {have} markets list {edition.label}",
                         row.value_loc(key),
                     )
-            if edition.complete and edition.online_official != online:
+            for key, have, side in (
+                ("online_official", online, False),
+                ("physical_official", physical, True),
+            ):
+                official = row.get(key)
+                if isinstance(official, int) and have > official:
+                    # Point at a listing from another file than the count (an overlay adding
+                    # one too many) when there is one: that is what to fix.
+                    count_at = row.value_loc(key)
+                    where = max(
+                        (
+                            at
+                            for (mid, li, y), at in self.listing_locs.items()
+                            if (li, y) == (lst, year)
+                            and markets[mid].physical is side
+                            and at.path != count_at.path
+                        ),
+                        key=lambda at: (at.path, at.line, at.column),
+                        default=count_at,
+                    )
+                    raise DataError(
+                        f"{have} {key.split('_')[0]} markets list {edition.label} but its "
+                        f"{key} is {official} ({_line_of(count_at, where)})",
+                        where,
+                    )
+            complete = edition.online_official is not None and online == edition.online_official
+            stated = row.get("complete")
+            if stated is True and not complete:
+                counts = (
+                    f"{online} of {edition.online_official} online markets are listed"
+                    if edition.online_official is not None
+                    else "it has no online_official count"
+                )
                 raise DataError(
-                    f"{edition.label} is marked complete but {online} of "
-                    f"{edition.online_official} online markets are listed",
+                    f"{edition.label} is marked complete but {counts}", row.value_loc("complete")
+                )
+            if stated is False and complete:
+                raise DataError(
+                    f"{edition.label} is marked incomplete but all {online} of its online markets "
+                    "are listed (leave 'complete' out: it follows from the counts)",
                     row.value_loc("complete"),
                 )
-            out.append(replace(edition, online_captured=online, physical_captured=physical))
+            out.append(
+                replace(
+                    edition,
+                    online_captured=online,
+                    physical_captured=physical,
+                    complete=complete,
+                )
+            )
         return out

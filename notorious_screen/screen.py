@@ -16,8 +16,9 @@ import re
 import threading
 import warnings
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +31,7 @@ from ._bulk import HostResolver, UnknownHosts, fast_hosts
 from ._names import NameHit
 from ._psl import LabelView
 from .errors import InputError
-from .markets import Edition, Listing, Market, MarketData, Owner, load_markets
+from .markets import Edition, Listing, Market, MarketData, Owner, resolve_data
 from .match import Match, Matcher, MatchKind, VariantClass, VariantDetector
 from .normalize import PSL_VERSION, ErrorCode, _coerce, _ldh_host, normalize_host
 from .rules import Evaluation, Reason, RulePack, load_rule_pack
@@ -64,6 +65,7 @@ OUTPUT_COLUMNS: tuple[str, ...] = (
     "ns_reasons",
     "ns_error",
     "ns_edition",
+    "ns_edition_complete",
     "ns_name_mentions",
 )
 
@@ -103,8 +105,11 @@ class Screener:
     """Screens URLs and names against one watch-list edition with one rule pack.
 
     Build it once and reuse it: construction parses the market data and the pack and builds
-    the match indexes. It is thread-safe (caches are only read and filled with complete
-    values) and picklable (caches are dropped and rebuilt on the other side).
+    the match indexes. ``data`` is a :class:`MarketData`, an overlay file or a list of them
+    (merged onto the bundled data; a complete knowledge base may come first and replace it);
+    by default the bundled data plus the overlays in ``$NOTORIOUS_SCREEN_DATA``. It is
+    thread-safe (caches are only read and filled with complete values) and picklable (caches
+    are dropped and rebuilt on the other side).
     """
 
     def __init__(
@@ -113,7 +118,7 @@ class Screener:
         year: int | None = None,
         list: str = "ustr-nml",
         rules: str | Path | RulePack = "default",
-        data: MarketData | None = None,
+        data: MarketData | str | PathLike[str] | Iterable[str | PathLike[str]] | None = None,
         legitimate: tuple[str, ...] = (),
         workers: int = 1,
     ) -> None:
@@ -123,7 +128,7 @@ class Screener:
         self._year = year
         self._list = list
         self._legitimate = tuple(legitimate)
-        self.data = data if data is not None else load_markets()
+        self.data = resolve_data(data)
         self.edition = self.data.edition(list, year)
         self.pack = rules if isinstance(rules, RulePack) else load_rule_pack(rules)
         self._rules_arg = rules
@@ -714,6 +719,7 @@ class Screener:
             _format_reasons(result.reasons),
             result.error.value if result.error else None,
             self._tag,
+            self.edition.complete,
             match.mentions.name if match.mentions else None,
             result.listing_status,
             signature,
@@ -966,6 +972,7 @@ _ARROW_TYPES: Mapping[str, pa.DataType] = {
     "ns_reasons": pa.string(),
     "ns_error": pa.string(),
     "ns_edition": pa.string(),
+    "ns_edition_complete": pa.bool_(),
     "ns_name_mentions": pa.string(),
 }
 _PANDAS_DTYPES: Mapping[str, str] = {
@@ -1009,13 +1016,19 @@ class Summary:
                 value = item["values"] if item["values"] is not None else "-"
                 counts[value] = counts.get(value, 0) + item["counts"]
 
-    def format(self) -> str:
+    def format(self, edition: Edition | None = None, files: tuple[str, ...] = ()) -> str:
+        """The report; with ``edition``, it ends with the edition screened against and its
+        coverage, and with several ``files``, the market data they make."""
         lines = [f"rows screened: {self.rows:,}"]
         for label, counts in self.counts.items():
             lines.append(f"\nrows per {label}:")
             ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
             width = max((len(k) for k, _ in ranked), default=1)
             lines.extend(f"  {value:<{width}}  {count:>10,}" for value, count in ranked)
+        if edition is not None:
+            lines.append(f"\nedition: {edition.label} ({edition.coverage()})")
+        if len(files) > 1:
+            lines.append("data: " + " + ".join(files))
         return "\n".join(lines)
 
 

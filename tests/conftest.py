@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,10 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE = REPO.parent / "shared" / "reference"
 DATA = Path(__file__).resolve().parent / "data"
+
+# The suite screens against the bundled data: a developer's own overlays must not leak in (nor
+# into the commands the tests run in subprocesses).
+os.environ.pop("NOTORIOUS_SCREEN_DATA", None)
 
 
 class NetworkBlocked(RuntimeError):

@@ -190,6 +190,7 @@ def _expected(result: ScreenResult) -> dict[str, Any]:
         "ns_reasons": "; ".join(f"{r.rule_id} ({r.points:+d})" for r in result.reasons) or None,
         "ns_error": result.error.value if result.error else None,
         "ns_edition": f"{result.edition.list}-{result.edition.year}",
+        "ns_edition_complete": result.edition.complete,
         "ns_name_mentions": m.mentions.name if m.mentions else None,
     }
 

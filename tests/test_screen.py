@@ -53,6 +53,7 @@ def _expected_row(result: ns.ScreenResult) -> dict[str, object]:
         "ns_reasons": "; ".join(f"{r.rule_id} ({r.points:+d})" for r in result.reasons) or None,
         "ns_error": result.error.value if result.error else None,
         "ns_edition": f"{result.edition.list}-{result.edition.year}",
+        "ns_edition_complete": result.edition.complete,
         "ns_name_mentions": m.mentions.name if m.mentions else None,
     }
 
@@ -63,6 +64,7 @@ def _frame_row(row: pd.Series) -> dict[str, object]:
         value = row[col]
         out[col] = None if value is None or (isinstance(value, float) and value != value) else value
     out["ns_listed"] = bool(out["ns_listed"])
+    out["ns_edition_complete"] = bool(out["ns_edition_complete"])
     return out
 
 

@@ -1,30 +1,37 @@
 #!/usr/bin/env python3
-"""Build ``notorious_screen/data/markets.yaml`` and ``sources.yaml`` from the reference fact sheet.
+"""Build ``notorious_screen/data/markets.yaml`` and ``sources.yaml`` from the reference fact sheets.
 
-The fact sheet (``shared/reference/notorious-markets-facts.yaml``) is organised by report: one
-block per list and year, each repeating the facts of every market it names. The package wants
-the opposite shape: one record per market (the same platform across years and lists is ONE
-market with several listings), a closed ``kind`` vocabulary, stable ids and owner ids. This
-script does that regrouping with the small hand-written mapping below, so the shipped data can
-be rebuilt and reviewed: ``python tools/build_markets.py`` writes the files,
-``python tools/build_markets.py --check`` fails when the committed files are stale.
+The first fact sheet (``notorious-markets-facts.yaml``) is organised by report: one block per
+list and year, each repeating the facts of every market it names. The second
+(``notorious-markets-facts-2.yaml``, facts found later) has one entry per fact, each with its
+source and the exact excerpt. The package wants the opposite shape: one record per market (the
+same platform across years and lists is ONE market with several listings), a closed ``kind``
+vocabulary, stable ids and owner ids. This script does that regrouping with the small
+hand-written mapping below, so the shipped data can be rebuilt and reviewed:
+``python tools/build_markets.py`` writes the files, ``python tools/build_markets.py --check``
+fails when the committed files are stale. Both sheets live outside the repository, in
+``../shared/reference/`` beside it (``--reference DIR`` or ``$NOTORIOUS_SCREEN_REFERENCE``
+point elsewhere); without them the script says so in one line and exits 2.
 
 Rules the mapping follows:
 
-* Nothing is invented. Facts that are not in the fact sheet (Tmall, Temu, 1688.com,
-  Alibaba.com, amazon.com, the owners' corporate hosts) carry ``basis: "widely documented; not
-  in the reference fact sheet"`` and ``confidence: medium``; they are listed in ``ADDITIONS``.
+* Nothing is invented. Facts that are not in the fact sheets (Tmall, Temu, 1688.com,
+  Alibaba.com, amazon.com, the owners' corporate hosts, the kind of a market a sheet names
+  without one) carry ``basis: "widely documented; not in the reference fact sheet"`` and cap
+  the market at ``confidence: medium``. A name a sheet gives with no domain gets no host.
 * Uncertainty is carried, not dropped: ``*_basis`` fields become ``basis`` notes, a
-  ``confidence: medium (...)`` on an entry becomes the listing's confidence plus a note.
+  ``confidence: medium (...)`` on an entry becomes the listing's confidence plus a note. A
+  second-sheet fact from an undated repost is medium, one from project notes is low.
 * A status the fact sheet leaves ``unknown`` is derived only from the data itself (also listed
   in the previous edition of the same list -> ``continuing``; first edition of a list ->
   ``new``), and the listing's notes say so.
+* Captured counts and completeness are not written: the loader counts them from the listings
+  (``check_completeness`` holds the result to the sheet's ``COMPLETE`` editions).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 from collections.abc import Iterable
@@ -34,17 +41,32 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+TOOL = "tools/build_markets.py"
 
-from notorious_screen._yaml import load_yaml_file  # noqa: E402
+try:
+    from notorious_screen._yaml import dump_yaml, load_yaml_file
+    from notorious_screen.errors import DataError
+except ImportError as exc:  # run with a Python that lacks the package's dependencies
+    print(
+        f"{TOOL}: needs {exc.name or 'PyYAML'} (a dependency of notorious_screen): run it with "
+        "the project's environment, e.g. .venv/bin/python tools/build_markets.py",
+        file=sys.stderr,
+    )
+    raise SystemExit(2) from None
 
-FACTS = REPO.parent / "shared" / "reference" / "notorious-markets-facts.yaml"
+# The fact sheets live outside the repository: beside it in CI (../shared/reference/), anywhere
+# else through --reference or this variable.
+REFERENCE_ENV = "NOTORIOUS_SCREEN_REFERENCE"
+DEFAULT_REFERENCE = REPO.parent / "shared" / "reference"
+SHEETS = ("notorious-markets-facts.yaml", "notorious-markets-facts-2.yaml")
 OUT_DIR = REPO / "notorious_screen" / "data"
 
 WIDELY = "widely documented; not in the reference fact sheet"
 
 LISTS = {"USTR-NML": "ustr-nml", "EU-CPWL": "eu-cpwl"}
 LABELS = {"ustr-nml": "USTR NML", "eu-cpwl": "EU CPWL"}
-# Editions whose online list is complete in the fact sheet (README "Completeness").
+# Editions whose online list is complete in the fact sheet (README "Completeness"). The data does
+# not store it: the loader derives it from the counts, and build() checks the two agree.
 COMPLETE = {("ustr-nml", 2019), ("ustr-nml", 2020), ("ustr-nml", 2021)}
 
 # ---------------------------------------------------------------------------------------------
@@ -324,6 +346,24 @@ ONLINE: dict[str, dict[str, Any]] = {
     "istq": {"name": "ISTQ", "kind": "hosting"},
     "virtual-systems": {"name": "Virtual Systems", "kind": "hosting"},
     "njalla": {"name": "Njalla", "kind": "registrar"},
+    # Second fact sheet only. No domain is given for MagisTV, TorrentGalaxy and Streamtape, so
+    # they have none; the EU 2020 names that are domains give the others theirs (NAMED_HOSTS_2).
+    "magistv": {
+        "name": "MagisTV",
+        "kind": "iptv",
+        "basis": {
+            "kind": "dayfr-2025-01: 'Auch mehrere IPTV-Dienste sind auf der Liste: GenIPTV zum "
+            "Beispiel, aber auch MagisTV'."
+        },
+    },
+    "y2mate": {"name": "Y2Mate", "kind": "stream-ripping"},
+    "torrentgalaxy": {"name": "TorrentGalaxy", "kind": "torrent"},
+    "streamtape": {"name": "Streamtape", "kind": "cyberlocker"},
+    # IFPI prints "wi.to/Ddl.to" as one service: its name is kept as printed.
+    "wi-to-ddl-to": {"name": "wi.to / Ddl.to", "kind": "cyberlocker", "names": ["wi.to", "Ddl.to"]},
+    "dbree": {"name": "Dbree", "kind": "cyberlocker", "names": ["Dbree.org"]},
+    "2conv": {"name": "2Conv", "kind": "stream-ripping", "names": ["2Conv.com"]},
+    "savefrom": {"name": "Savefrom.net", "kind": "stream-ripping"},
 }
 
 # Kind notes for markets whose fact-sheet kind has no exact place in the closed vocabulary.
@@ -344,6 +384,13 @@ KIND_NOTES = {
     "fembed": "video hosting used by pirate streaming sites: filed as 'cyberlocker'",
     "youtubeconverter-io": f"stream-ripping (a YouTube converter): {WIDELY}",
     "4shared": f"file-sharing service: {WIDELY}",
+    "y2mate": f"stream-ripping (a YouTube converter): {WIDELY}",
+    "torrentgalaxy": f"torrent index site: {WIDELY}",
+    "streamtape": f"video hosting used by pirate streaming sites, filed as 'cyberlocker': {WIDELY}",
+    "wi-to-ddl-to": f"cyberlocker (file hosting): {WIDELY}",
+    "dbree": f"cyberlocker (file hosting): {WIDELY}",
+    "2conv": f"stream-ripping (a YouTube converter): {WIDELY}",
+    "savefrom": f"stream-ripping (a video downloader): {WIDELY}",
 }
 
 # Platforms that no list names, added so that a row on them resolves to the owner.
@@ -437,6 +484,16 @@ ONLINE_NAMES: dict[str, tuple[str, ...]] = {
     "bestbuyiptv.store": ("bestbuyiptv",),
     "virtual systems": ("virtual-systems",),
     "private layer": ("private-layer",),
+    # Second fact sheet.
+    "wi.to / ddl.to": ("wi-to-ddl-to",),
+    "dbree.org": ("dbree",),
+    "y2mate.com": ("y2mate",),
+    "flvto.biz": ("flvto",),
+    "2conv.com": ("2conv",),
+    "savefrom.net": ("savefrom",),
+    "4shared.com": ("4shared",),
+    "uploaded.net": ("uploaded",),
+    "music-bazaar.mobi": ("music-bazaar",),
 }
 
 # Hosts per market for the split heading (the fact sheet lists both registrars' domains).
@@ -518,6 +575,7 @@ PHYSICAL_NAMES: dict[tuple[str, str], str] = {
     ("mbk center", "Thailand"): "mbk-center-bangkok",
     ("rua 25 de março region", "Brazil"): "rua-25-de-marco-sao-paulo",
     ("7th km market", "Ukraine"): "7th-km-market-odesa",
+    ("el santuario (neighbourhood)", "Mexico"): "el-santuario-guadalajara",
 }
 
 # id -> display name, city (the most specific the fact sheet gives), extra names.
@@ -811,7 +869,274 @@ def listing_for(entry: dict[str, Any], list_id: str, year: int, *, name: str) ->
 
 
 # ---------------------------------------------------------------------------------------------
-def build(facts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+# The second fact sheet (notorious-markets-facts-2.yaml): one entry per fact found after the first
+# sheet, each with its source (title and address, no id) and the exact excerpt. Source ids are
+# given here, by address; the excerpts are kept with the source in sources.yaml.
+SOURCES_2: dict[str, str] = {
+    "https://expansion.mx/economia/2026/03/03/tepito-san-juan-de-dios-santuario-lista-negra-"
+    "pirateria-eu": "expansion-2026-03-03",
+    "https://pulsoslp.com.mx/opinion/pirateria-sabemos-donde-esta/2025937": "pulsoslp-2026-03-10",
+    "https://pulsoslp.com.mx/nacional/mexico-en-lista-de-eu-de-mercados-de-pirateria/2023874": (
+        "eluniversal-pulsoslp-2026-03-04"
+    ),
+    "https://mgronline.com/business/detail/9690000021831": "mgronline-2026-03-05",
+    "https://www.nationthailand.com/business/economy/40063744": "nationthailand-2026-03-13",
+    "https://udn.com/news/story/7333/8478954": "udn-2025-01",
+    "https://digital-eliteboard.com/threads/trotz-abschaltungen-streaming-piraterie-boomt.536976": (
+        "digital-eliteboard-2025"
+    ),
+    "https://de.dayfr.com/technology/2364123.html": "dayfr-2025-01",
+    "https://www.mondaq.com/unitedstates/trademark/1757298/piracy-moves-in-real-time-your-"
+    "enforcement-strategy-should-too-a-review-of-notorious-markets-for-counterfeiting-and-piracy": (
+        "mondaq-2026-03-12"
+    ),
+    "github:csiejimmyliu/ad-piracy-watcher/CLAUDE.md": "gh-ad-piracy-watcher",
+    "https://ifpi.org/ifpi-welcomes-european-commissions-counterfeit-and-piracy-watch-list": (
+        "ifpi-2020-12-15"
+    ),
+}
+
+# Editions the second sheet adds, with what its fact texts say but do not encode as fields.
+EDITIONS_2: dict[tuple[str, int], dict[str, str]] = {
+    ("ustr-nml", 2025): {
+        "released": "2026-03-03",
+        "released_basis": "3 March 2026, US time (mgronline-2026-03-05); Expansión reported it "
+        "the same day (expansion-2026-03-03).",
+        "issue_focus": "Piracy of live events, with live sports broadcasts as the example "
+        "(pulsoslp-2026-03-10, mondaq-2026-03-12).",
+    },
+}
+
+# Names the second sheet gives that are left out of the data, and why.
+LEFT_OUT_2 = {
+    "anna's archive": "not entered: named only by the low-confidence GitHub notes, with no "
+    "domain, and it may sit inside the LibGen or Sci-Hub entry (the first sheet's README says "
+    "the same of its 2023 mention)",
+}
+
+# Listings a second-sheet source also names in its excerpt, beyond the entry it is cited for.
+ALSO_NAMED_2: dict[str, tuple[tuple[str, str, int], ...]] = {
+    # 除了淘寶和拼多多,抖音商城今年首次被列入,而百度網盤和敦煌網...也仍然在名單上
+    "udn-2025-01": (
+        ("taobao", "ustr-nml", 2024),
+        ("pinduoduo", "ustr-nml", 2024),
+        ("douyin-mall", "ustr-nml", 2024),
+        ("baidu-wangpan", "ustr-nml", 2024),
+    ),
+}
+
+
+def edition_key_2(text: str) -> tuple[str, int]:
+    """'USTR-NML 2025' -> ('ustr-nml', 2025)."""
+    m = re.fullmatch(r"(USTR-NML|EU-CPWL) (\d{4})", text.strip())
+    if m is None:
+        raise SystemExit(f"facts-2: cannot read edition {text!r}")
+    return LISTS[m.group(1)], int(m.group(2))
+
+
+def source_id_2(entry: dict[str, Any]) -> str:
+    url = entry["source"]["url"]
+    if url not in SOURCES_2:
+        raise SystemExit(f"facts-2: no source id for {url!r}: add it to SOURCES_2")
+    return SOURCES_2[url]
+
+
+def confidence_2(entry: dict[str, Any]) -> tuple[str, str | None]:
+    """An entry's confidence: stated ('LOW (...)'), or medium for a repost whose year the sheet
+    infers from its content ('Medium-high confidence'), else high."""
+    raw = entry.get("confidence")
+    if raw is not None:
+        return split_confidence(re.sub(r"^[A-Za-z]+", lambda m: m[0].lower(), str(raw)))
+    basis = str(entry.get("year_basis") or "")
+    if re.search(r"(?i)\bmedium", basis):
+        return "medium", "an undated repost; its year is inferred from what it reports"
+    return "high", None
+
+
+def names_2(entry: dict[str, Any]) -> list[tuple[str, str | None]]:
+    """(name as printed, qualifier): 'MAGISTV (new)' -> ('MAGISTV', 'new')."""
+    raw = entry.get("names") or entry.get("names_domains") or [entry["name"]]
+    out = []
+    for text in raw:
+        m = re.fullmatch(r"(.+?) \((.+)\)", str(text).strip())
+        out.append((m.group(1), m.group(2)) if m else (str(text).strip(), None))
+    return out
+
+
+def sources_2(facts2: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """sources.yaml records for the second sheet: title, address, what it supports, excerpts."""
+    out: dict[str, dict[str, Any]] = {}
+    for entry in facts2:
+        sid = source_id_2(entry)
+        list_id, year = edition_key_2(entry["edition"])
+        row = out.setdefault(
+            sid, {"title": "", "url": entry["source"]["url"], "supports": [], "excerpts": []}
+        )
+        title = str(entry["source"]["title"])
+        if len(title) > len(row["title"]):  # later mentions of a source shorten its title
+            row["title"] = title
+        what = entry.get("fact") or ", ".join(n for n, _ in names_2(entry))
+        side = f" {str(entry['list']).split()[0]}" if entry.get("list") else ""
+        row["supports"].append(f"{LABELS[list_id]} {year}{side}: {what}")
+        row["excerpts"].append(str(entry["excerpt"]))
+    return {
+        sid: {**row, "supports": "; ".join(row["supports"]) + " (second fact sheet)"}
+        for sid, row in out.items()
+    }
+
+
+def add_listing(b: Build, new: dict[str, Any], sid: str) -> None:
+    """Add a listing, or fold a further source into the one already there."""
+    old = next(
+        (x for x in b.listings if (x["list"], x["year"]) == (new["list"], new["year"])), None
+    )
+    if old is None:
+        b.listings.append(new)
+        return
+    if sid in old["sources"]:  # one source naming the market twice (Music-Bazaar .com and .mobi)
+        return
+    _add(old["sources"], new["sources"])
+    if old["status"] == "unknown" and new["status"] != "unknown":
+        old["status"] = new["status"]
+    level = new["confidence"]
+    note = f"Also named by {sid}" + (f" ({level} confidence)" if level != "high" else "")
+    old["notes"].append(note)
+    old["confidence"] = min(old["confidence"], level, key=CONFIDENCES.index)
+
+
+def apply_facts_2(
+    facts2: list[dict[str, Any]], markets: dict[str, Build], editions: list[dict[str, Any]]
+) -> None:
+    """Fold the second sheet's facts into the markets and editions built from the first."""
+    by_key = {(ed["list"], ed["year"]): ed for ed in editions}
+
+    def edition(key: tuple[str, int]) -> dict[str, Any]:
+        if key not in by_key:
+            extra = EDITIONS_2.get(key)
+            if extra is None:
+                raise SystemExit(f"facts-2: new edition {key}: add it to EDITIONS_2")
+            by_key[key] = {
+                "list": key[0],
+                "year": key[1],
+                "label": f"{LABELS[key[0]]} {key[1]}",
+                "released": extra["released"],
+                "online_official": None,
+                "physical_official": None,
+                "physical_countries": [],
+                "sources": [],
+                "notes": [
+                    f"Release date: {extra['released_basis']}",
+                    f"Issue focus: {extra['issue_focus']}",
+                ],
+            }
+            editions.append(by_key[key])
+        return by_key[key]
+
+    for entry in facts2:
+        sid = source_id_2(entry)
+        key = edition_key_2(entry["edition"])
+        ed = edition(key)
+        if "list" not in entry:  # a fact about the edition
+            _add(ed["sources"], [sid])
+            counts = entry.get("counts")
+            if counts:
+                for side in ("online", "physical"):
+                    have = ed[f"{side}_official"]
+                    if have not in (None, counts[side]):
+                        raise SystemExit(f"facts-2: {key} {side} count {counts[side]} vs {have}")
+                    ed[f"{side}_official"] = counts[side]
+            text = str(entry["fact"])
+            if counts:
+                text += f": {counts['online']} online, {counts['physical']} physical"
+            if entry.get("countries"):
+                text += ": " + ", ".join(entry["countries"])
+            ed["notes"].append(f"{text[0].upper()}{text[1:]} ({sid}).")
+            if entry.get("note"):
+                ed["notes"].append(f"{sid}: {entry['note']}")
+            continue
+        if entry.get("note"):
+            ed["notes"].append(f"{sid}: {entry['note']}")
+        level, why = confidence_2(entry)
+        physical = str(entry["list"]).startswith("physical")
+        for name, qualifier in names_2(entry):
+            if name.casefold() in LEFT_OUT_2:
+                ed["notes"].append(
+                    f"{name} ({sid}, {level} confidence): {LEFT_OUT_2[name.casefold()]}."
+                )
+                continue
+            notes = [f"Confidence {level}: {why}."] if why else []
+            if entry.get("year_basis"):
+                notes.append(f"Year: {entry['year_basis']}")
+            status = clean_status(entry.get("status"))
+            if qualifier == "new":
+                status = "new"
+                notes.append(
+                    f"Status from the source, which names it among the new entries ({sid})."
+                )
+            elif qualifier is not None:
+                notes.append(f"The source writes '{name} ({qualifier})'.")
+            if physical:
+                mid = PHYSICAL_NAMES.get((str(entry["name"]).casefold(), entry["country"]))
+                if mid is None or mid not in markets:
+                    raise SystemExit(f"facts-2: no physical market for {entry['name']!r}")
+                b = markets[mid]
+                if entry.get("city") and entry["city"] != b.city:
+                    notes.append(f"City as the source gives it: {entry['city']}.")
+                ids: tuple[str, ...] = (mid,)
+            else:
+                ids = online_ids(name)
+            for mid in ids:
+                b = markets[mid] if mid in markets else markets.setdefault(mid, new_online(mid))
+                merge_facts_2(b, entry, name, sid)
+                listing = {
+                    "list": key[0],
+                    "year": key[1],
+                    "status": status,
+                    "listed_as": name,
+                    "sources": [sid],
+                    "scope": [],
+                    "confidence": level,
+                    "notes": list(notes),
+                }
+                add_listing(b, listing, sid)
+    for sid, named in ALSO_NAMED_2.items():
+        for mid, list_id, year in named:
+            b = markets[mid]
+            lst = next(x for x in b.listings if (x["list"], x["year"]) == (list_id, year))
+            _add(lst["sources"], [sid])
+            lst["notes"].append(f"Also named by {sid}")
+    editions.sort(key=lambda ed: (ed["list"] != "ustr-nml", ed["year"]))
+
+
+def merge_facts_2(b: Build, entry: dict[str, Any], name: str, sid: str) -> None:
+    """Market-level facts of a second-sheet entry: hosts named by the entry, stated countries."""
+    if entry.get("names_domains"):
+        # Domains of a market that has none yet are its hosts; further ones are alias hosts.
+        key = "alias_hosts" if b.hosts else "hosts"
+        for host in re.findall(r"[a-z0-9-]+(?:\.[a-z0-9-]+)+", name.lower()):
+            if host in b.hosts or host in b.alias_hosts:
+                continue
+            _add(getattr(b, key), [host])
+            b.add_basis(
+                key, f"{host}: {sid} names it '{name}' (the listed name is itself a domain)"
+            )
+    _add(b.hosts, [parent_host(h) for h in entry.get("domains") or [] if h not in b.alias_hosts])
+    stated = {**(entry.get("countries_stated") or {}), **(entry.get("country_stated") or {})}
+    for who, where in stated.items():
+        if who.casefold() == name.casefold():
+            b.add_basis("country", f"{sid}: {where}")
+    country = clean_country(entry.get("country"))
+    if country and not b.physical:
+        if b.country is None:
+            b.country = country
+        elif b.country != country:
+            raise SystemExit(f"{b.id}: country {country!r} vs {b.country!r} ({sid})")
+
+
+# ---------------------------------------------------------------------------------------------
+def build(
+    facts: dict[str, Any], facts2: list[dict[str, Any]]
+) -> tuple[dict[str, Any], dict[str, Any]]:
     markets: dict[str, Build] = {}
     editions: list[dict[str, Any]] = []
 
@@ -861,6 +1186,7 @@ def build(facts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
             b.listings.append(lst)
         editions.append(edition_of(report, list_id, year))
 
+    apply_facts_2(facts2, markets, editions)
     add_eu_2020_implied(facts, markets)
     for mid, row in ADDITIONS.items():
         b = Build(id=mid, name=row["name"], kind=row["kind"], physical=False)
@@ -887,8 +1213,10 @@ def build(facts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         if b.confidence is None:
             levels = [x["confidence"] for x in b.listings] or ["medium"]
             b.confidence = min(levels, key=CONFIDENCES.index)
+            if b.confidence == "high" and any(WIDELY in t for v in b.basis.values() for t in v):
+                b.confidence = "medium"  # a fact beyond the fact sheets caps the market's
 
-    count_editions(markets, editions)
+    check_completeness(markets, editions)
     check_against_fact_sheet(facts, markets)
     doc_markets = {
         "schema": 1,
@@ -902,6 +1230,10 @@ def build(facts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
             for s in facts["sources"]
         }
     }
+    for sid, row in sources_2(facts2).items():
+        if sid in doc_sources["sources"]:
+            raise SystemExit(f"facts-2: source id {sid!r} is already in the first sheet")
+        doc_sources["sources"][sid] = row
     return doc_markets, doc_sources
 
 
@@ -1056,25 +1388,37 @@ def edition_of(report: dict[str, Any], list_id: str, year: int) -> dict[str, Any
         "year": year,
         "label": f"{LABELS[list_id]} {year}",
         "released": released,
-        "complete": (list_id, year) in COMPLETE,
         "online_official": online,
-        "online_captured": 0,
         "physical_official": counts.get("physical"),
-        "physical_captured": 0,
         "physical_countries": countries,
         "sources": list(dict.fromkeys(sources)),
         "notes": notes,
     }
 
 
-def count_editions(markets: dict[str, Build], editions: list[dict[str, Any]]) -> None:
+def check_completeness(markets: dict[str, Build], editions: list[dict[str, Any]]) -> None:
+    """The editions whose online list the data holds in full must be the sheet's COMPLETE ones.
+
+    The loader derives completeness the same way (captured online == official online).
+    """
+    complete = set()
     for ed in editions:
         key = (ed["list"], ed["year"])
-        for b in markets.values():
-            if any((x["list"], x["year"]) == key for x in b.listings):
-                ed["physical_captured" if b.physical else "online_captured"] += 1
-        if ed["complete"] and ed["online_captured"] != ed["online_official"]:
-            raise SystemExit(f"{ed['label']}: captured {ed['online_captured']} online")
+        online = sum(
+            1
+            for b in markets.values()
+            if not b.physical and any((x["list"], x["year"]) == key for x in b.listings)
+        )
+        if ed["online_official"] is not None and online > ed["online_official"]:
+            raise SystemExit(
+                f"{ed['label']}: {online} online listings, {ed['online_official']} official"
+            )
+        if online == ed["online_official"]:
+            complete.add(key)
+    if complete != COMPLETE:
+        raise SystemExit(
+            f"complete editions {sorted(complete)} differ from COMPLETE {sorted(COMPLETE)}"
+        )
 
 
 def check_against_fact_sheet(facts: dict[str, Any], markets: dict[str, Build]) -> None:
@@ -1155,79 +1499,20 @@ def listing_doc(x: dict[str, Any], name: str) -> dict[str, Any]:
     return doc
 
 
-# ---------------------------------------------------------------------------------------------
-# A tiny emitter: block style (sequence items not indented past their key), every string
-# double-quoted (JSON escaping is valid YAML 1.2), scalar lists in wrapped flow style. No anchors,
-# no tags, one document: what _yaml.py accepts.
-WIDTH = 100
-
-
-def scalar(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    return json.dumps(str(value), ensure_ascii=False)
-
-
-def emit(value: Any, indent: int = 0) -> list[str]:
-    pad = " " * indent
-    lines: list[str] = []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            head = f"{pad}{key}:"
-            if isinstance(item, dict):
-                if not item:
-                    lines.append(f"{head} {{}}")
-                else:
-                    lines.append(head)
-                    lines.extend(emit(item, indent + 2))
-            elif isinstance(item, list):
-                lines.extend(emit_list(head, item, indent))
-            else:
-                lines.append(f"{head} {scalar(item)}")
-        return lines
-    raise TypeError(value)
-
-
-def emit_list(head: str, items: list[Any], indent: int) -> list[str]:
-    pad = " " * indent
-    if not items:
-        return [f"{head} []"]
-    if all(not isinstance(i, (dict, list)) for i in items):
-        # Flow style, wrapped: continuation lines are indented past the key, as YAML requires.
-        lines, line = [], f"{head} ["
-        for n, item in enumerate(items):
-            text = scalar(item) + ("]" if n == len(items) - 1 else ",")
-            if n > 0 and len(line) + 1 + len(text) > WIDTH:
-                lines.append(line)
-                line = f"{pad}    {text}"
-            else:
-                line += ("" if line.endswith("[") else " ") + text
-        return [*lines, line]
-    lines = [head]
-    for item in items:
-        sub = emit(item, indent + 2)
-        lines.append(f"{pad}- {sub[0].lstrip()}")
-        lines.extend(sub[1:])
-    return lines
-
-
 HEADER = """\
-# GENERATED by tools/build_markets.py from notorious-markets-facts.yaml: edit the fact sheet or the
-# mapping in the script, then rerun it. Never edit this file by hand.
+# GENERATED by tools/build_markets.py from notorious-markets-facts.yaml and -facts-2.yaml: edit a
+# fact sheet or the mapping in the script, then rerun it. Never edit this file by hand.
 """
 
 
 def render(doc: dict[str, Any], comment: str) -> str:
-    return HEADER + comment + "\n".join(emit(doc)) + "\n"
+    return HEADER + comment + dump_yaml(doc)
 
 
 MARKETS_COMMENT = """\
-# The notorious-markets knowledge base: editions (list + year, official vs captured counts,
-# completeness), owners (parent companies) and markets (one record per platform or physical
+# The notorious-markets knowledge base: editions (list + year and the official counts; the loader
+# counts the captured markets from the listings, and an edition is complete when its online list
+# is all there), owners (parent companies) and markets (one record per platform or physical
 # market, with its listings). Every listing names its sources (sources.yaml). 'basis' notes say
 # where a fact comes from when it is not the listings' sources; 'confidence' carries doubt.
 # Listings are keyed "<list> <year>"; their 'sources' are space-separated source ids and their
@@ -1236,18 +1521,42 @@ MARKETS_COMMENT = """\
 # names/scope (empty; 'names' never repeats 'name'), notes (none), confidence ("high").
 """
 SOURCES_COMMENT = """\
-# Sources cited by markets.yaml, copied from the reference fact sheet: id -> title, url, supports.
+# Sources cited by markets.yaml, copied from the reference fact sheets: id -> title, url, supports
+# and, for the second sheet, the exact excerpts the facts rest on.
 """
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--facts", type=Path, default=FACTS, help="the reference fact sheet")
+    parser.add_argument(
+        "--reference",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help=f"folder holding {' and '.join(SHEETS)} (default: ${REFERENCE_ENV}, else "
+        "../shared/reference beside the repository)",
+    )
     parser.add_argument("--out", type=Path, default=OUT_DIR, help="output directory")
     parser.add_argument("--check", action="store_true", help="fail if the outputs are stale")
     args = parser.parse_args(argv)
-    facts = load_yaml_file(args.facts)
-    doc_markets, doc_sources = build(facts)
+    folder = reference_dir(args.reference)
+    missing = [name for name in SHEETS if not (folder / name).is_file()]
+    if missing:
+        what = "the reference fact sheets" if len(missing) > 1 else "the reference fact sheet"
+        print(
+            f"{TOOL}: needs {what} {' and '.join(missing)}, not found in {folder}; pass "
+            f"--reference DIR or set {REFERENCE_ENV}=DIR (default: ../shared/reference beside "
+            "the repository)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        facts = load_yaml_file(folder / SHEETS[0])
+        facts2 = load_yaml_file(folder / SHEETS[1])
+    except DataError as exc:
+        print(f"{TOOL}: {exc}", file=sys.stderr)
+        return 1
+    doc_markets, doc_sources = build(facts, facts2)
     outputs = {
         args.out / "markets.yaml": render(doc_markets, MARKETS_COMMENT),
         args.out / "sources.yaml": render(doc_sources, SOURCES_COMMENT),
@@ -1263,9 +1572,22 @@ def main(argv: list[str] | None = None) -> int:
         for path in stale:
             print(f"stale: {path} (rerun tools/build_markets.py)", file=sys.stderr)
         return 1
+    if args.check:
+        print(f"up to date with the fact sheets in {folder}: {', '.join(p.name for p in outputs)}")
     for path in stale:
         print(f"wrote {path}")
     return 0
+
+
+def reference_dir(given: Path | None = None) -> Path:
+    """Where the fact sheets are read from: ``given``, else $NOTORIOUS_SCREEN_REFERENCE, else
+    ../shared/reference beside the repository."""
+    import os
+
+    if given is not None:
+        return given
+    env = os.environ.get(REFERENCE_ENV)
+    return Path(env) if env else DEFAULT_REFERENCE
 
 
 if __name__ == "__main__":
