@@ -6,6 +6,7 @@ pack are built on first use (``screen_url``/``screen_frame``) or when you build 
 
 from __future__ import annotations
 
+from .backtesting import BacktestResult, backtest
 from .errors import DataError, InputError, Location, NotoriousScreenError, RulePackError
 from .markets import (
     Edition,
@@ -27,6 +28,7 @@ from .normalize import (
     normalize_url,
 )
 from .rules import BrandProfile, Evaluation, Reason, RulePack, check_rule_pack, load_rule_pack
+from .reporting import Report, ReportBuilder, report
 from .screen import OUTPUT_COLUMNS, Screener, ScreenResult, screen_frame, screen_url
 
 __version__ = "0.1.0"
@@ -34,6 +36,7 @@ __version__ = "0.1.0"
 __all__ = [
     "OUTPUT_COLUMNS",
     "PSL_VERSION",
+    "BacktestResult",
     "BrandProfile",
     "DataError",
     "Edition",
@@ -54,6 +57,8 @@ __all__ = [
     "NotoriousScreenError",
     "Owner",
     "Reason",
+    "Report",
+    "ReportBuilder",
     "RulePack",
     "RulePackError",
     "ScreenResult",
@@ -62,11 +67,13 @@ __all__ = [
     "VariantClass",
     "VariantDetector",
     "__version__",
+    "backtest",
     "check_rule_pack",
     "load_markets",
     "load_rule_pack",
     "normalize_name",
     "normalize_url",
+    "report",
     "screen_frame",
     "screen_url",
 ]
