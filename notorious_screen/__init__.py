@@ -27,8 +27,8 @@ from .normalize import (
     normalize_name,
     normalize_url,
 )
-from .rules import BrandProfile, Evaluation, Reason, RulePack, check_rule_pack, load_rule_pack
 from .reporting import Report, ReportBuilder, report
+from .rules import BrandProfile, Evaluation, Reason, RulePack, check_rule_pack, load_rule_pack
 from .screen import OUTPUT_COLUMNS, Screener, ScreenResult, screen_frame, screen_url
 
 __version__ = "0.1.0"

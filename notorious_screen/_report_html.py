@@ -81,7 +81,7 @@ def _bar_chart(
     height = top * 2 + row_h * max(len(bars), 1)
     peak = max((v for _, v, _ in bars), default=0) or 1
     parts = [
-        f'<figure class="chart" id="chart-{chart}" data-chart="{chart}">',
+        f'<figure class="chart" id="chart-{chart}" data-chart="{chart}" data-bars="horizontal">',
         f"<figcaption>{_e(caption)}</figcaption>",
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" role="img" aria-label="{_e(caption)}">',
@@ -114,7 +114,7 @@ def _column_chart(chart: str, caption: str, bars: Sequence[tuple[str, int, str]]
     height = top + plot_h + bottom
     peak = max((v for _, v, _ in bars), default=0) or 1
     parts = [
-        f'<figure class="chart" id="chart-{chart}" data-chart="{chart}">',
+        f'<figure class="chart" id="chart-{chart}" data-chart="{chart}" data-bars="vertical">',
         f"<figcaption>{_e(caption)}</figcaption>",
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" role="img" aria-label="{_e(caption)}">',
@@ -194,9 +194,9 @@ def _timeline(report: Report) -> str:
         )
         for j, (cell, scoped) in enumerate(zip(item.cells, item.scoped, strict=True)):
             x = name_w + j * cell_w
-            state = cell or "not listed"
+            state = cell or "not-listed"
             if cell == "?":
-                fill, mark, state = "#ffffff", "?", "unknown"
+                fill, mark, state = "#ffffff", "?", "not-captured"
             elif cell:
                 fill, mark = ("#7f1d1d" if cell == "new" else "#dc2626"), ("◐" if scoped else "")
             else:
@@ -205,7 +205,7 @@ def _timeline(report: Report) -> str:
             tip = f"{item.name}, {col.label}: " + (
                 "not in the captured data (edition incomplete)"
                 if cell == "?"
-                else f"listed ({cell}{', part of the platform' if scoped else ''})"
+                else f"listed (status: {cell}{', part of the platform' if scoped else ''})"
                 if cell
                 else "not listed"
             )
@@ -494,7 +494,9 @@ def _listing(item: WorstListing) -> str:
     parts = [f"<li>row {item.row:,}: score {_n(item.score)}"]
     if item.tier:
         parts.append(f" ({_e(item.tier)})")
-    if item.market:
+    if item.match == "variant":
+        parts.append(" lookalike" + (f" of {_t(item.market)}" if item.market else ""))
+    elif item.market:
         parts.append(f" on {_t(item.market)}")
     if item.url:
         parts.append(f" · {_t(item.url)}")

@@ -497,7 +497,7 @@ def backtest(
     rows = 0
     with ExitStack() as stack:
         if isinstance(labelled, (str, Path)):
-            from ._files import format_for, read_batches
+            from ._files import format_for, read_ahead, read_batches
 
             path = str(labelled)
             source = "<stdin>" if path == "-" else path
@@ -508,6 +508,7 @@ def backtest(
                 encoding=encoding,
                 chunksize=chunksize,
             )
+            batches = read_ahead(batches)
         else:
             source = "<DataFrame>"
             frame = labelled

@@ -66,6 +66,9 @@ MAX_LOOKALIKES = 100_000
 # thousand; far more means the ns_* columns were not written by a screening.
 _MAX_COMBINATIONS = 200_000
 _WORST_PER_SELLER = 3
+# The scheme and authority of a URL with a plain special-scheme start (no backslash, no
+# whitespace or control character before the path), as the normalizer would read them.
+_AUTHORITY = r"^(?P<p>(?i:https?|ftp|wss?)://[^/\\?#\s\x00-\x1f]*)(?:[/?#]|$)"
 _MARKETS_PER_SELLER = 5
 
 # Row categories of the "listed, unlisted, lookalike" section, in display order.
@@ -125,6 +128,7 @@ class WorstListing:
     score: int | None
     tier: str | None
     reasons: str | None
+    match: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,8 +403,7 @@ class ReportBuilder:
         self._rows = 0
         self._cube: dict[_Key, int] = {}
         self._distinct: dict[tuple[str, Any], _Distinct] = {}
-        self._sellers: dict[str, list[Any]] = {}
-        self._sellers_complete = True
+        self._seller_table = _SellerTable()
         self._lookalikes: dict[_Key, list[Any]] = {}
         self._lookalikes_complete = True
         self._by_name: dict[str, Market] | None = None
@@ -503,29 +506,31 @@ class ReportBuilder:
             return
         hashes = np.zeros(len(values), np.uint64)
         hashes[1:] = _hash_texts(values[1:])
-        row_hash = hashes[codes]
+        # Distinct (seller, group) pairs first: far fewer than rows, and every dimension is a
+        # function of the group.
+        pairs = np.unique(codes[valid] * len(keys) + group[valid])
+        pair_seller, pair_group = pairs // len(keys), pairs % len(keys)
         for dim, of in _DIMENSIONS.items():
             ids: dict[Any, int] = {}
             labels = [of(self, key) for key in keys]
             gmap = np.array(
                 [ids.setdefault(v, len(ids)) if v is not None else -1 for v in labels], np.int64
             )
-            dim_codes = gmap[group]
-            keep = valid & (dim_codes >= 0)
+            dim_codes = gmap[pair_group]
+            keep = dim_codes >= 0
             if not keep.any():
                 continue
             names = list(ids)
-            # Sort by value, then hash: each value's distinct hashes are one sorted run.
-            order = np.lexsort((row_hash[keep], dim_codes[keep]))
-            d, h = dim_codes[keep][order], row_hash[keep][order]
-            first = np.r_[True, (d[1:] != d[:-1]) | (h[1:] != h[:-1])]
-            d, h = d[first], h[first]
+            # Sorted by value, then seller: each value's sellers are one run, without repeats.
+            both = np.unique(dim_codes[keep] * len(values) + pair_seller[keep])
+            d, sellers = both // len(values), both % len(values)
             bounds = np.flatnonzero(np.diff(d)) + 1
             for start, stop in zip(
                 np.r_[0, bounds].tolist(), np.r_[bounds, len(d)].tolist(), strict=True
             ):
                 label = names[int(d[start])]
-                self._distinct.setdefault((dim, label), _Distinct()).add(h[start:stop])
+                found = np.unique(hashes[sellers[start:stop]])
+                self._distinct.setdefault((dim, label), _Distinct()).add(found)
         self._add_seller_table(codes, values, cols, url, reasons)
 
     def _add_seller_table(
@@ -536,69 +541,13 @@ class ReportBuilder:
         url: pa.Array | None,
         reasons: pa.Array | None,
     ) -> None:
-        score_col = cols[_SCORE]
-        scores = pc.fill_null(score_col, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        scores = pc.fill_null(cols[_SCORE], -1).to_numpy(zero_copy_only=False).astype(np.int64)
         tiered = cols[_TIER].is_valid().to_numpy(zero_copy_only=False)
-        k = len(values)
-        rows = np.bincount(codes, minlength=k)
-        flagged = np.bincount(codes, weights=tiered, minlength=k).astype(np.int64)
-        worst = np.full(k, -1, np.int64)
-        np.maximum.at(worst, codes, scores)
-        # The worst rows of each seller in this batch: highest score, then earliest row.
-        position = np.arange(len(codes))
-        order = np.lexsort((position, -scores, codes))
-        sorted_codes = codes[order]
-        starts = np.r_[0, np.flatnonzero(np.diff(sorted_codes)) + 1]
-        rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
-        picked = order[(rank < _WORST_PER_SELLER) & (sorted_codes > 0)]
-        market = cols[_M]
-        take = pa.array(picked, pa.int64())
-
-        def shown(col: pa.Array | None) -> list[Any]:
-            return col.take(take).to_pylist() if col is not None else [None] * len(picked)
-
-        urls, markets, tiers, why = shown(url), shown(market), shown(cols[_TIER]), shown(reasons)
-        listings: dict[int, list[tuple[int, int, WorstListing]]] = {}
-        for i, at in enumerate(picked.tolist()):
-            score = int(scores[at])
-            item = WorstListing(
-                row=self._rows + at + 1,
-                url=urls[i],
-                market=markets[i],
-                score=score if score >= 0 else None,
-                tier=tiers[i],
-                reasons=why[i],
-            )
-            listings.setdefault(int(codes[at]), []).append((score, -item.row, item))
-        # Rows of each seller per market: the table names a seller's main markets.
-        market_codes, market_values = _encode(market)
-        pairs, pair_rows = np.unique(np.stack([codes, market_codes]), axis=1, return_counts=True)
-        seller_markets: dict[int, list[tuple[str, int]]] = {}
-        for (s, m), count in zip(pairs.T.tolist(), pair_rows.tolist(), strict=True):
-            if s and m:
-                seller_markets.setdefault(s, []).append((market_values[m], count))
-        table = self._sellers
-        for code in np.flatnonzero(rows).tolist():
-            if code == 0:
-                continue
-            name = values[code]
-            entry = table.get(name)
-            if entry is None:
-                entry = table[name] = [0, 0, -1, None, {}, []]
-            entry[0] += int(rows[code])
-            entry[1] += int(flagged[code])
-            for m, count in seller_markets.get(code, ()):
-                entry[4][m] = entry[4].get(m, 0) + count
-            merged = heapq.nlargest(
-                _WORST_PER_SELLER, entry[5] + listings.get(code, []), key=lambda t: (t[0], t[1])
-            )
-            entry[5] = merged
-            if merged:
-                entry[2], entry[3] = merged[0][0], merged[0][2].tier
-        if len(table) > MAX_SELLERS:
-            keep = heapq.nsmallest(MAX_SELLERS // 2, table.items(), key=_seller_rank)
-            self._sellers = dict(keep)
-            self._sellers_complete = False
+        market_codes, market_values = _encode(cols[_M])
+        details = (url, cols[_M], cols[_TIER], reasons, cols[_MATCH])
+        self._seller_table.add(
+            codes, values, scores, tiered, market_codes, market_values, details, self._rows
+        )
 
     # -- lookalikes
     def _add_lookalikes(
@@ -607,7 +556,10 @@ class ReportBuilder:
         host = _column(batch, "ns_host")
         if host is None and url is not None:
             urls = url.filter(variant)
-            codes, values = _encode(urls)
+            # A URL's host depends only on its scheme and authority: normalize each distinct
+            # "scheme://authority" once (lookalike rows repeat hosts with many item paths).
+            prefix = pc.struct_field(pc.extract_regex(urls, _AUTHORITY), [0])
+            codes, values = _encode(pc.coalesce(prefix, urls))
             hosts = [None] + [normalize_url(v).host_unicode for v in values[1:]]
             host_col = pa.array([hosts[c] for c in codes.tolist()], pa.string())
         elif host is not None:
@@ -795,21 +747,7 @@ class ReportBuilder:
                 found_markets.items(), key=lambda kv: (-kv[1][2], kv[1][1])
             )
         )
-        sellers_ranked = sorted(self._sellers.items(), key=_seller_rank)[:_TOP_SELLERS]
-        top_sellers = tuple(
-            SellerSummary(
-                seller=name,
-                rows=e[0],
-                flagged=e[1],
-                worst_score=e[2] if e[2] >= 0 else None,
-                worst_tier=e[3],
-                markets=tuple(
-                    m for m, _ in sorted(e[4].items(), key=lambda kv: (-kv[1], kv[0]))
-                )[:_MARKETS_PER_SELLER],
-                listings=tuple(t[2] for t in sorted(e[5], key=lambda t: (-t[0], -t[1]))),
-            )
-            for name, e in sellers_ranked
-        )
+        top_sellers = self._seller_table.top(_TOP_SELLERS)
         lookalikes = tuple(
             Lookalike(
                 host=k[0],
@@ -841,7 +779,7 @@ class ReportBuilder:
             errors=errors,
             scores=tuple(scores) if "ns_score" in have else (),
             top_sellers=top_sellers,
-            sellers_complete=self._sellers_complete,
+            sellers_complete=self._seller_table.complete,
             lookalikes=lookalikes if "lookalikes" not in missing else (),
             lookalikes_complete=self._lookalikes_complete,
             editions=editions,
@@ -861,9 +799,158 @@ class ReportBuilder:
 _TOP_SELLERS = 20
 
 
-def _seller_rank(item: tuple[str, list[Any]]) -> tuple[int, int, int, str]:
-    name, e = item
-    return (-e[2], -e[1], -e[0], name)
+class _SellerTable:
+    """Per seller: rows, rows with a tier, worst score, rows per market and the three worst
+    rows (highest score, then earliest), held in NumPy arrays by slot.
+
+    Only the rows in some seller's worst three keep their details. Past MAX_SELLERS sellers
+    the table keeps the best-ranked half (ranked by worst score, rows with a tier, rows) and
+    is no longer complete.
+    """
+
+    def __init__(self) -> None:
+        self.complete = True
+        self._slot: dict[str, int] = {}
+        self._names: list[str] = []
+        self._rows = np.zeros(0, np.int64)
+        self._flagged = np.zeros(0, np.int64)
+        self._worst = np.zeros((0, _WORST_PER_SELLER), np.int64)  # score << 40 | ~row: desc
+        self._markets: dict[tuple[int, str], int] = {}
+        self._details: dict[int, tuple[Any, ...]] = {}
+
+    def _grow(self, n: int) -> None:
+        if n <= len(self._rows):
+            return
+        size = max(n, 2 * len(self._rows), 1024)
+        extra = size - len(self._rows)
+        self._rows = np.r_[self._rows, np.zeros(extra, np.int64)]
+        self._flagged = np.r_[self._flagged, np.zeros(extra, np.int64)]
+        self._worst = np.vstack([self._worst, np.full((extra, _WORST_PER_SELLER), -1, np.int64)])
+
+    def add(
+        self,
+        codes: np.ndarray[Any, np.dtype[np.int64]],
+        values: list[Any],
+        scores: np.ndarray[Any, np.dtype[np.int64]],
+        tiered: np.ndarray[Any, np.dtype[np.bool_]],
+        market_codes: np.ndarray[Any, np.dtype[np.int64]],
+        market_values: list[Any],
+        details: tuple[pa.Array | None, ...],
+        offset: int,
+    ) -> None:
+        k = len(values)
+        present = np.flatnonzero(np.bincount(codes, minlength=k))
+        present = present[present > 0]
+        slot_of = np.full(k, -1, np.int64)
+        slots = self._slot
+        for code in present.tolist():
+            name = values[code]
+            slot = slots.get(name)
+            if slot is None:
+                slot = slots[name] = len(self._names)
+                self._names.append(name)
+            slot_of[code] = slot
+        self._grow(len(self._names))
+        at = slot_of[present]
+        self._rows[at] += np.bincount(codes, minlength=k)[present]
+        self._flagged[at] += np.bincount(codes, weights=tiered, minlength=k).astype(np.int64)[
+            present
+        ]
+        # This batch's worst rows per seller, merged with the ones kept: one sort per row of
+        # a (sellers x 6) array of keys that order by score, then by earliest row.
+        n = len(codes)
+        rank_key = (np.maximum(scores, -1) + 1) << 40 | ((1 << 40) - 1 - (offset + np.arange(n)))
+        order = np.lexsort((-rank_key, codes))
+        sorted_codes = codes[order]
+        starts = np.r_[0, np.flatnonzero(np.diff(sorted_codes)) + 1]
+        place = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
+        keep = (place < _WORST_PER_SELLER) & (sorted_codes > 0)
+        fresh = np.full((k, _WORST_PER_SELLER), -1, np.int64)
+        fresh[sorted_codes[keep], place[keep]] = rank_key[order[keep]]
+        before = self._worst[at]
+        merged = -np.sort(-np.hstack([before, fresh[present]]), axis=1)[:, :_WORST_PER_SELLER]
+        self._worst[at] = merged
+        entered = np.setdiff1d(merged[merged >= 0], before[before >= 0], assume_unique=True)
+        left = np.setdiff1d(before[before >= 0], merged[merged >= 0], assume_unique=True)
+        for key in left.tolist():
+            self._details.pop((1 << 40) - 1 - (key & ((1 << 40) - 1)), None)
+        if len(entered):
+            rows = (1 << 40) - 1 - (entered & ((1 << 40) - 1))
+            take = pa.array(rows - offset, pa.int64())
+            columns = [
+                c.take(take).to_pylist() if c is not None else [None] * len(rows) for c in details
+            ]
+            self._details.update(zip(rows.tolist(), zip(*columns, strict=True), strict=True))
+        width = len(market_values)
+        pairs, counts = np.unique(codes * width + market_codes, return_counts=True)
+        markets = self._markets
+        for pair, count in zip(pairs.tolist(), counts.tolist(), strict=True):
+            code, m = divmod(pair, width)
+            if code and m:
+                key = (int(slot_of[code]), market_values[m])
+                markets[key] = markets.get(key, 0) + count
+        if len(self._names) > MAX_SELLERS:
+            self._prune(MAX_SELLERS // 2)
+
+    def _order(self) -> list[int]:
+        n = len(self._names)
+        worst = self._worst[:n, 0] >> 40
+        return sorted(
+            range(n),
+            key=lambda i: (-int(worst[i]), -int(self._flagged[i]), -int(self._rows[i]),
+                           self._names[i]),
+        )  # fmt: skip
+
+    def _prune(self, keep: int) -> None:
+        self.complete = False
+        n = len(self._names)
+        worst = self._worst[:n, 0] >> 40
+        order = np.lexsort((np.arange(n), -self._rows[:n], -self._flagged[:n], -worst))[:keep]
+        order.sort()
+        renumber = {int(old): new for new, old in enumerate(order.tolist())}
+        self._names = [self._names[i] for i in order.tolist()]
+        self._slot = {name: i for i, name in enumerate(self._names)}
+        self._rows = self._rows[order].copy()
+        self._flagged = self._flagged[order].copy()
+        self._worst = self._worst[order].copy()
+        live = self._worst[self._worst >= 0]
+        rows = set(((1 << 40) - 1 - (live & ((1 << 40) - 1))).tolist())
+        self._details = {r: d for r, d in self._details.items() if r in rows}
+        self._markets = {
+            (renumber[s], m): c for (s, m), c in self._markets.items() if s in renumber
+        }
+
+    def top(self, count: int) -> tuple[SellerSummary, ...]:
+        chosen = self._order()[:count]
+        markets: dict[int, list[tuple[int, str]]] = {}
+        wanted = set(chosen)
+        for (s, m), c in self._markets.items():
+            if s in wanted:
+                markets.setdefault(s, []).append((-c, m))
+        out = []
+        for i in chosen:
+            listings = []
+            for key in self._worst[i].tolist():
+                if key < 0:
+                    continue
+                row = (1 << 40) - 1 - (key & ((1 << 40) - 1))
+                score = (key >> 40) - 1
+                url, market, tier, reasons, match = self._details[row]
+                listings.append(WorstListing(row + 1, url, market, score if score >= 0 else None,
+                                             tier, reasons, match))  # fmt: skip
+            worst = listings[0] if listings else None
+            out.append(
+                SellerSummary(
+                    seller=self._names[i],
+                    rows=int(self._rows[i]),
+                    flagged=int(self._flagged[i]),
+                    worst_score=worst.score if worst else None,
+                    worst_tier=worst.tier if worst else None,
+                    markets=tuple(m for _, m in sorted(markets.get(i, [])))[:_MARKETS_PER_SELLER],
+                    listings=tuple(listings),
+                )
+            )
+        return tuple(out)
 
 
 def _text_key(key: _Key) -> tuple[str, ...]:
@@ -899,11 +986,15 @@ def _groups(
     """Each row's group (distinct combination of the columns) and each group's values."""
     n = len(encoded[0][0])
     group = np.zeros(n, np.int64)
-    size = 1
+    radix = 1
     for codes, values in encoded:
+        if radix * len(values) >= 1 << 62:  # compact before the mixed-radix code overflows
+            uniq, group = np.unique(group, return_inverse=True)
+            radix = len(uniq)
         group = group * len(values) + codes
-        uniq, group = np.unique(group, return_inverse=True)
-        size = len(uniq)
+        radix *= len(values)
+    uniq, group = np.unique(group, return_inverse=True)
+    size = len(uniq)
     first = np.full(size, n, np.int64)
     np.minimum.at(first, group, np.arange(n))
     keys = [tuple(values[codes[at]] for codes, values in encoded) for at in first.tolist()]
@@ -1046,7 +1137,7 @@ def _batches(
     from contextlib import ExitStack
 
     if isinstance(screened, (str, Path)):
-        from ._files import format_for, read_batches
+        from ._files import format_for, read_ahead, read_batches
 
         path = str(screened)
         builder.source = "<stdin>" if path == "-" else path
@@ -1058,7 +1149,7 @@ def _batches(
                 encoding=encoding,
                 chunksize=chunksize,
             )
-            yield from batches
+            yield from read_ahead(batches)  # the next chunk is read while this one is counted
         return
     if isinstance(screened, (pa.RecordBatch, pa.Table)) or hasattr(screened, "columns"):
         builder.source = "<DataFrame>"

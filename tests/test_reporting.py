@@ -1,4 +1,4 @@
-"""The analyst's report: figures from any screened table, streamed, and a page that is inert text."""
+"""The analyst's report: figures from any screened table, streamed; a page that is inert text."""
 
 from __future__ import annotations
 
@@ -407,3 +407,31 @@ def test_an_arrow_table_is_accepted() -> None:
         df.astype(str).replace({"None": None, "nan": None}), preserve_index=False
     )
     assert ns.report(table).rows == 30
+
+
+def test_lookalike_hosts_read_from_the_authority_agree_with_the_whole_url() -> None:
+    """The report normalizes "scheme://authority" once per distinct value: same host."""
+    import pyarrow.compute as pc
+
+    from notorious_screen.reporting import _AUTHORITY
+
+    data = json.loads((REPO / "tests" / "data" / "wpt" / "urltestdata.json").read_text("utf-8"))
+    urls = [d["input"] for d in data if isinstance(d, dict)]
+    urls += pd.read_csv(SELLERS, dtype=str, keep_default_na=False).url.tolist()
+    urls += [
+        "https://a1iexpress[.]com/item",
+        "HTTPS://TaoBao.com:443/x",
+        "https://a.com\\b.com/x",
+        "https://user:pw@taobao.com/x",
+        "https://аррӏе.com/x",
+        "https://a.com.:80/",
+    ]
+    urls = [u for u in urls if not any("\ud800" <= c <= "\udfff" for c in u)]
+    prefixes = pc.struct_field(pc.extract_regex(pa.array(urls), _AUTHORITY), [0]).to_pylist()
+    compared = 0
+    for url, prefix in zip(urls, prefixes, strict=True):
+        if prefix is not None:
+            whole, part = ns.normalize_url(url), ns.normalize_url(prefix)
+            assert (part.host_unicode, part.error) == (whole.host_unicode, whole.error), url
+            compared += 1
+    assert compared > 500
