@@ -18,6 +18,30 @@ REPO = Path(__file__).resolve().parents[1]
 LABELLED = REPO / "examples" / "labelled.csv"
 APPAREL = REPO / "rules" / "examples" / "apparel-brand.yaml"
 README = (REPO / "README.md").read_text(encoding="utf-8")
+# A pack whose sums leave 0..100 both ways: rescoring must clamp as the pack does.
+CLAMPED = """\
+version: 1
+name: clamped
+extends: default
+rules:
+  - id: listed-market
+    description: platform on the selected watch-list edition, weighed heavily
+    when:
+      listed: true
+      match: [exact, subdomain, alias, name]
+    score: 95
+  - id: home-page
+    description: a home page, not a listing
+    when: {path: {equals: /}}
+    score: -60
+"""
+
+
+@pytest.fixture
+def clamped(tmp_path: Path) -> Path:
+    path = tmp_path / "clamped.yaml"
+    path.write_text(CLAMPED, encoding="utf-8")
+    return path
 
 
 def _screened(pack: str | Path | ns.RulePack = "default") -> pd.DataFrame:
@@ -65,9 +89,12 @@ def test_tier_metrics_agree_with_a_count_by_hand(pack: str | Path) -> None:
     assert result.best.counts == _by_hand(df, df.ns_score >= result.best.score, positive)
 
 
-@pytest.mark.parametrize("pack", ["default", APPAREL])
-def test_removing_a_rule_agrees_with_screening_with_a_pack_without_it(pack: str | Path) -> None:
+@pytest.mark.parametrize("pack", ["default", APPAREL, "clamped"])
+def test_removing_a_rule_agrees_with_screening_with_a_pack_without_it(
+    pack: str | Path, clamped: Path
+) -> None:
     """Two code paths: rescoring from ns_reasons, and a real pack with the rule taken out."""
+    pack = clamped if pack == "clamped" else pack
     result = ns.backtest(LABELLED, rules=pack, name_column="seller_name")
     full = ns.load_rule_pack(pack)
     changed = 0
@@ -100,16 +127,18 @@ def test_rule_firing_counts() -> None:
     assert authorized.without.fp > result.counts.fp
 
 
-def test_rescoring_reproduces_the_screened_score() -> None:
+def test_rescoring_reproduces_the_screened_score(clamped: Path) -> None:
     from notorious_screen.backtesting import _rescore
 
-    for pack in ("default", APPAREL):
+    for pack in ("default", APPAREL, clamped):
         loaded = ns.load_rule_pack(pack)
         clears = frozenset(r.id for r in loaded.rules if r.clear)
         df = _screened(pack)
         for reasons, score, tier in zip(df.ns_reasons, df.ns_score, df.ns_tier, strict=True):
             got = _rescore(loaded, _parse_reasons(reasons), clears)
             assert got == (score, tier), reasons
+    sums = [sum(p for _, p in _parse_reasons(r)) for r in _screened(clamped).ns_reasons]
+    assert min(sums) < 0 and max(sums) > 100  # the clamp was exercised both ways
 
 
 def test_chunk_size_and_input_form_do_not_change_the_result() -> None:

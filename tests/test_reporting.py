@@ -241,6 +241,13 @@ def test_todays_columns_only(tmp_path: Path) -> None:
         variants.assign(host=hosts).groupby(["host", "ns_market"]).size().to_dict()
     )
     assert {t.label: t.rows for t in r.screened_editions} == {"ustr-nml-2021": len(df)}
+    # Here ns_market of a lookalike names the market it imitates: it is not a row on it.
+    assert (variants.ns_market != "").all()
+    direct = df[(df.ns_match != "variant") & (df.ns_market != "")]
+    assert {t.label: t.rows for t in r.markets} == direct.ns_market.value_counts().to_dict()
+    assert {t.label: t.rows for t in r.owners} == (
+        df[(df.ns_match != "variant") & (df.ns_owner != "")].ns_owner.value_counts().to_dict()
+    )
 
 
 def test_a_frame_with_few_columns_still_reports() -> None:
