@@ -241,10 +241,16 @@ class BacktestResult:
         lines = [
             f"backtest: {self.pack} ({self.pack_hash[:12]}) on {self.source}, {self.edition}",
             f"labels in {self.label_column!r}: "
-            + ", ".join(f"{label} {n:,}" for label, n in self.labels)
+            + (", ".join(f"{label} {n:,}" for label, n in self.labels) or "none")
             + (f"; {self.unlabelled:,} rows unlabelled (not scored)" if self.unlabelled else ""),
             f"positive: {', '.join(self.positive)} ({self.positives:,} rows); "
             f"negative: every other label ({self.negatives:,} rows)",
+        ]
+        seen = {label.casefold() for label, _ in self.labels}
+        absent = [p for p in self.positive if p not in seen]
+        if absent:
+            lines.append(f"note: no row is labelled {', '.join(map(repr, absent))}")
+        lines += [
             "",
             "flagged at tier   score>=     TP     FP     FN     TN  precision  recall     F1",
         ]

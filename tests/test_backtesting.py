@@ -177,6 +177,7 @@ def test_labels_ignore_case_and_spaces_and_positive_is_configurable() -> None:
     assert r.positive == ("counterfeit", "fake")
     nothing = ns.backtest(df, positive=["stolen"])
     assert nothing.positives == 0 and nothing.best is None and nothing.counts.recall is None
+    assert "note: no row is labelled 'stolen'" in nothing.format()
     assert nothing.gate(min_recall=0.5) == [
         f"recall is undefined at tier {nothing.tier} (0/0), below 0.5"
     ]
