@@ -6,6 +6,7 @@ pack are built on first use (``screen_url``/``screen_frame``) or when you build 
 
 from __future__ import annotations
 
+from .backtesting import BacktestResult, backtest
 from .editions import ImportedEdition, import_edition
 from .errors import DataError, InputError, Location, NotoriousScreenError, RulePackError
 from .markets import (
@@ -28,6 +29,7 @@ from .normalize import (
     normalize_name,
     normalize_url,
 )
+from .reporting import Report, ReportBuilder, report
 from .rules import BrandProfile, Evaluation, Reason, RulePack, check_rule_pack, load_rule_pack
 from .screen import OUTPUT_COLUMNS, Screener, ScreenResult, screen_frame, screen_url
 
@@ -36,6 +38,7 @@ __version__ = "0.1.0"
 __all__ = [
     "OUTPUT_COLUMNS",
     "PSL_VERSION",
+    "BacktestResult",
     "BrandProfile",
     "DataError",
     "Edition",
@@ -58,6 +61,8 @@ __all__ = [
     "Origin",
     "Owner",
     "Reason",
+    "Report",
+    "ReportBuilder",
     "RulePack",
     "RulePackError",
     "ScreenResult",
@@ -66,12 +71,14 @@ __all__ = [
     "VariantClass",
     "VariantDetector",
     "__version__",
+    "backtest",
     "check_rule_pack",
     "import_edition",
     "load_markets",
     "load_rule_pack",
     "normalize_name",
     "normalize_url",
+    "report",
     "screen_frame",
     "screen_url",
 ]

@@ -1,7 +1,8 @@
 """The ``notorious-screen`` command: the only module that prints, reads argv or sets exit codes.
 
 Exit codes: 0 done; 1 the input (file, column, rule pack, data) is unusable; 2 usage;
-3 ``--fail-on`` tier reached; 130 interrupted (Ctrl-C); 143 terminated (SIGTERM).
+3 ``--fail-on`` tier reached, or ``rules backtest`` below ``--min-precision``/``--min-recall``;
+130 interrupted (Ctrl-C); 143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
@@ -538,10 +539,11 @@ def _cmd_markets_history(args: argparse.Namespace) -> int:
 def _add_rules(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "rules",
-        help="check, test, show or list rule packs",
+        help="check, test, show, list or backtest rule packs",
         description="Work with YAML rule packs: validate them (check), run their own examples "
         "through the screener (test), print the resolved pack (show) or name the bundled ones "
-        "(list). PACK is a bundled name (default, apparel-brand, media-brand) or a .yaml path.",
+        "(list), or measure it against labelled rows (backtest). PACK is a bundled name "
+        "(default, apparel-brand, media-brand) or a .yaml path.",
     )
     rsub = p.add_subparsers(dest="rules_command", metavar="ACTION")
 
@@ -565,6 +567,7 @@ def _add_rules(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     s.set_defaults(func=_cmd_rules_show)
     ls = rsub.add_parser("list", help="name the bundled packs")
     ls.set_defaults(func=_cmd_rules_list)
+    _add_backtest(rsub)
 
 
 import functools  # noqa: E402
@@ -932,6 +935,153 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 # ---- end screen ----------------------------------------------------------------------------
 
 
+# ---- report / rules backtest (owner: issue 14) ---------------------------------------------
+def _add_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from ._files import FORMATS
+
+    p = sub.add_parser(
+        "report",
+        help="write an HTML report of a screened file (charts, sellers, lookalikes, editions)",
+        description="Read a screened file (the output of notorious-screen screen) in chunks and "
+        "write one self-contained HTML page: rows and sellers by market, owner, country and "
+        "tier; listed, unlisted and lookalike rows; top sellers and their worst listings; "
+        "lookalike hosts; the editions that list each market found. No script, no network.",
+    )
+    p.add_argument("input", metavar="SCREENED", help="screened file, or - for stdin")
+    p.add_argument("-o", "--output", default="-", help="HTML file to write (default: stdout)")
+    p.add_argument(
+        "--seller-column",
+        default=None,
+        metavar="C",
+        help="column naming the seller (default: ns_seller when the file has it)",
+    )
+    p.add_argument(
+        "--url-column", default="url", metavar="C", help="column of listing URLs (default: url)"
+    )
+    p.add_argument("--title", default=None, help="the page title")
+    p.add_argument("--input-format", choices=FORMATS, default=None, help="input format")
+    p.add_argument("--encoding", default="utf-8", help="input text encoding (default: utf-8)")
+    p.add_argument("--chunksize", type=_positive_int, default=100_000, metavar="N")
+    p.set_defaults(func=_cmd_report)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from ._files import atomic_output
+    from .errors import InputError
+    from .reporting import report
+
+    if _same_file(args.input, args.output):
+        raise InputError(f"{args.output}: the report would overwrite its input; choose another -o")
+    result = report(
+        args.input,
+        url_column=args.url_column,
+        seller_column=args.seller_column,
+        input_format=args.input_format,
+        encoding=args.encoding,
+        chunksize=args.chunksize,
+    )
+    page = result.html(title=args.title).encode("utf-8", "replace")
+    with atomic_output(args.output) as sink:
+        sink.write(page)
+    if args.output != "-":
+        lookalikes = sum(t.rows for t in result.lookalikes)
+        found = f"{len(result.markets)} markets, {lookalikes:,} lookalike rows"
+        print(
+            f"notorious-screen: {args.output}: report of {result.rows:,} rows ({found})",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
+def _add_backtest(rsub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from ._files import FORMATS
+
+    b = rsub.add_parser(
+        "backtest",
+        help="measure a pack against labelled rows (precision, recall, F1; exit 3 below a floor)",
+        description="Screen LABELLED with PACK and compare the tiers with the verdicts: "
+        "precision, recall and F1 per tier, a confusion table, the F1-maximising score "
+        "threshold, and per rule how often it fires on positives and negatives and what "
+        "removing it would change.",
+    )
+    b.add_argument("pack", metavar="PACK")
+    b.add_argument("labelled", metavar="LABELLED", help="labelled file, or - for stdin")
+    b.add_argument("--label-column", default="verdict", metavar="C", help="default: verdict")
+    b.add_argument(
+        "--positive",
+        default="counterfeit,infringing",
+        metavar="L,L",
+        help="labels that count as positive, comma-separated (default: counterfeit,infringing); "
+        "every other non-empty label is negative",
+    )
+    b.add_argument("--url-column", default="url", metavar="C", help="default: url")
+    b.add_argument("--name-column", default=None, metavar="C", help="column of seller names")
+    b.add_argument(
+        "--tier",
+        default=None,
+        metavar="TIER",
+        help="operating tier: a row is flagged at this tier or above (default: the lowest)",
+    )
+    b.add_argument("--year", type=int, default=None, metavar="Y", help="watch-list edition year")
+    b.add_argument("--list", default="ustr-nml", choices=("ustr-nml", "eu-cpwl"))
+    b.add_argument("--format", choices=("text", "json"), default="text")
+    b.add_argument("--min-precision", type=_rate, default=None, metavar="P", help="exit 3 below P")
+    b.add_argument("--min-recall", type=_rate, default=None, metavar="R", help="exit 3 below R")
+    b.add_argument("--input-format", choices=FORMATS, default=None, help="input format")
+    b.add_argument("--encoding", default="utf-8", help="input text encoding (default: utf-8)")
+    b.set_defaults(func=_cmd_backtest)
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text.rstrip("%")) / (100 if text.endswith("%") else 1)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a rate: {text!r} (e.g. 0.8 or 80%)") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (or 0% and 100%): {text!r}")
+    return value
+
+
+def _cmd_backtest(args: argparse.Namespace) -> int:
+    import json
+
+    from .backtesting import backtest
+
+    result = backtest(
+        args.labelled,
+        rules=args.pack,
+        label_column=args.label_column,
+        positive=args.positive.split(","),
+        url_column=args.url_column,
+        name_column=args.name_column,
+        tier=args.tier,
+        year=args.year,
+        list=args.list,
+        input_format=args.input_format,
+        encoding=args.encoding,
+    )
+    failures = result.gate(min_precision=args.min_precision, min_recall=args.min_recall)
+    if args.format == "json":
+        doc = result.to_dict()
+        doc["gate"] = {
+            "min_precision": args.min_precision,
+            "min_recall": args.min_recall,
+            "passed": not failures,
+            "failures": failures,
+        }
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+    else:
+        print(_printable(result.format()))
+        if args.min_precision is not None or args.min_recall is not None:
+            print("\ngate: " + ("; ".join(failures) if failures else "passed"))
+    for failure in failures:
+        print(f"notorious-screen: gate failed: {failure}", file=sys.stderr)
+    return EXIT_FAIL_ON if failures else EXIT_OK
+
+
+# ---- end report / rules backtest -----------------------------------------------------------
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="notorious-screen",
@@ -941,6 +1091,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_screen(sub)
     _add_markets(sub)
     _add_rules(sub)
+    _add_report(sub)
     return parser
 
 
