@@ -44,7 +44,6 @@ RESULTS = OUT / "results.json"
 # Where the measured package is imported from (--package-root): the repository by default.
 PKG = ROOT
 SEED = 7
-DEFAULT_SHOPS = 40_000
 GIB = 1 << 30
 MIB = 1 << 20
 
@@ -76,27 +75,24 @@ def label(n: int) -> str:
     return str(n)
 
 
-def data_file(rows: int, shops: int = DEFAULT_SHOPS) -> Path:
-    """The generated input for ``rows`` and ``shops``; made once, then reused."""
-    # "wide": the crawl-export columns of generate.COLUMNS (files from before them lack "wide")
-    path = OUT / f"sellers_{label(rows)}_seed{SEED}_shops{shops}_wide.csv"
+def data_file(rows: int, shops: int | None = None, names: int | None = None) -> Path:
+    """The generated input for ``rows`` (and a web-shop or seller-name population other than
+    the generator's defaults); made once, then reused."""
+    # "real": the realistic cardinality of generate.py (files from before it lack "real")
+    tag = "".join(
+        f"_{what}{value}" for what, value in (("shops", shops), ("names", names)) if value
+    )
+    path = OUT / f"sellers_{label(rows)}_seed{SEED}{tag}_real.csv"
     if not path.exists():
         OUT.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".csv.part")
         log(f"generating {path.name} ...")
-        subprocess.run(
-            [
-                sys.executable,
-                str(HERE / "generate.py"),
-                str(rows),
-                str(tmp),
-                "--seed",
-                str(SEED),
-                "--distinct-shops",
-                str(shops),
-            ],
-            check=True,
-        )
+        cmd = [sys.executable, str(HERE / "generate.py"), str(rows), str(tmp), "--seed", str(SEED)]
+        if shops:
+            cmd += ["--distinct-shops", str(shops)]
+        if names:
+            cmd += ["--distinct-names", str(names)]
+        subprocess.run(cmd, check=True)
         tmp.replace(path)
     return path
 
@@ -355,6 +351,7 @@ def bench_size(
         "file": src.name,
         "bytes": src.stat().st_size,
         "repeat": repeat,
+        "distinct": distinct_counts(src),
     }
     dst = OUT / f"_out_{label(rows)}.csv"
     runs: dict[str, list[Run]] = {"floor": [], "cli": [], "api": []}
@@ -463,12 +460,14 @@ def bench_import(repeat: int = 5) -> dict[str, Any]:
     }
 
 
-def bench_sweep(rows: int, shops_list: list[int], repeat: int) -> list[dict[str, Any]]:
+def bench_sweep(rows: int, what: str, values: list[int], repeat: int) -> list[dict[str, Any]]:
+    """The CLI and the floor on ``rows``-row files that differ only in one population:
+    ``what`` is "shops" (web shops, hence distinct hosts) or "names" (seller names)."""
     out = []
-    for shops in shops_list:
-        src = data_file(rows, shops)
+    for value in values:
+        src = data_file(rows, **{what: value})
         warm(src)
-        entry: dict[str, Any] = {"shops": shops, "rows": rows, **distinct_counts(src)}
+        entry: dict[str, Any] = {what: value, "rows": rows, **distinct_counts(src)}
         dst = OUT / "_sweep.csv"
         cli: list[Run] = []
         floor: list[Run] = []
@@ -480,10 +479,10 @@ def bench_sweep(rows: int, shops_list: list[int], repeat: int) -> list[dict[str,
                 run = measure(cmd)
                 dst.unlink(missing_ok=True)
                 if run.rc != 0:
-                    entry[kind] = failed(run, f"sweep {shops} {kind}")
+                    entry[kind] = failed(run, f"sweep {what}={value} {kind}")
                     break
                 target.append(run)
-                log(f"sweep shops={shops:>7} {kind:<5} #{i + 1}: {run.wall_s:7.2f} s")
+                log(f"sweep {what}={value:>8} {kind:<5} #{i + 1}: {run.wall_s:7.2f} s")
             if "error" in entry.get("cli", {}) or "error" in entry.get("floor", {}):
                 break
         if cli and "cli" not in entry:
@@ -826,20 +825,33 @@ def targets(res: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
             )
         )
 
-    sweep = [e for e in res.get("sweep", []) if _get(e, "cli", "best_s")]
-    if len(sweep) >= 2:
-        lo, hi = sweep[0], sweep[-1]
-        t_lo, t_hi = lo["cli"]["best_s"], hi["cli"]["best_s"]
+    for key, what, count in (("sweep", "hosts", "hosts"), ("names_sweep", "names", "names")):
+        sweep = [e for e in res.get(key, []) if _get(e, "cli", "best_s")]
+        goal = f"cost follows distinct {what}, not rows"
+        if len(sweep) >= 2:
+            lo, hi = sweep[0], sweep[-1]
+            t_lo, t_hi = lo["cli"]["best_s"], hi["cli"]["best_s"]
+            per = (hi[count] - lo[count]) / (t_hi - t_lo) if t_hi > t_lo else None
+            rate = f"; {per:,.0f} extra distinct {what} per second" if per else ""
+            rows.append(
+                (
+                    goal,
+                    f"same {label(lo['rows'])} rows: {lo[count]:,} -> {hi[count]:,} distinct "
+                    f"{what} takes {t_lo:.2f} s -> {t_hi:.2f} s{rate}",
+                    t_hi >= t_lo,
+                )
+            )
+        else:
+            rows.append((goal, "sweep not run", None))
+    seen = _get(one, "distinct")
+    if seen:
         rows.append(
             (
-                "cost follows distinct hosts/names, not rows",
-                f"same {label(lo['rows'])} rows: {lo['hosts']:,} -> {hi['hosts']:,} "
-                f"distinct hosts takes {t_lo:.2f} s -> {t_hi:.2f} s",
-                t_hi > t_lo,
+                "the 1M file has >= 250,000 distinct hosts and >= 150,000 distinct names",
+                f"{seen['hosts']:,} hosts, {seen['names']:,} names",
+                seen["hosts"] >= 250_000 and seen["names"] >= 150_000,
             )
         )
-    else:
-        rows.append(("cost follows distinct hosts/names, not rows", "sweep not run", None))
 
     imp = _get(res.get("import"), "best", "total_s")
     rows.append(
@@ -935,9 +947,21 @@ def render(res: dict[str, Any]) -> str:
         "workload, such as the API's gigabyte or the naive loop, can pay 0.3 s of extra "
         "kernel time on this VM).",
         "",
-        "- **input**: `benchmarks/generate.py`, the seven columns of a crawl export (row_id, "
-        "url, seller_name, title, price, currency, crawled_at), about 150 bytes per row: the "
-        "width of the 150 MB, 1M-row reference file of issue 6.",
+        "- **input**: `benchmarks/generate.py` at its defaults: the seven columns of a crawl "
+        "export (row_id, url, seller_name, title, price, currency, crawled_at), about 150 "
+        "bytes per row, with the cardinality of a real one: rows drawn (Zipf) from a million "
+        "marketplace sellers and 1.5 million web shops, seller names from a pool of 400,000 "
+        "in a dozen languages (a few percent naming a platform). Distinct values per file:",
+        "",
+        "| rows | distinct hosts | distinct seller names | distinct (host, name) |",
+        "|---:|---:|---:|---:|",
+        *(
+            f"| {label(s['rows'])} | {s['distinct']['hosts']:,} | {s['distinct']['names']:,} "
+            f"| {s['distinct']['pairs']:,} |"
+            for s in res["sizes"]
+            if s.get("distinct")
+        ),
+        "",
         "- **I/O floor**: `benchmarks/io_floor.py`, `pyarrow.csv.read_csv` (every column a "
         "string) then `write_csv`, nothing else; whole process.",
         "- **CLI**: `python -m notorious_screen screen IN.csv -o OUT.csv --name-column "
@@ -1042,22 +1066,31 @@ def render(res: dict[str, Any]) -> str:
     else:
         lines.append("Not measured (the CLI did not run).")
 
-    sweep = res.get("sweep") or []
     lines += ["", "## Cost follows distinct hosts and names, not rows", ""]
-    if sweep:
+    for key, flag, what, count in (
+        ("sweep", "--distinct-shops", "hosts", "hosts"),
+        ("names_sweep", "--distinct-names", "names", "names"),
+    ):
+        sweep = res.get(key) or []
+        field = flag.removeprefix("--distinct-")
+        lines += [f"### Distinct {what}", ""]
+        if not sweep:
+            lines += [f"Not run (`--{'sweep' if key == 'sweep' else 'names-sweep'}` empty).", ""]
+            continue
         lines += [
-            f"Same {label(sweep[0]['rows'])} rows, generated with `--distinct-shops N` (all "
-            "else equal). Distinct counts are taken with a plain regex, not the library. "
-            f"Best of {res['sweep_repeat']}.",
+            f"Same {label(sweep[0]['rows'])} rows, generated with `{flag} N` (the population "
+            f"of {'independent web shops' if field == 'shops' else 'seller names'} the rows "
+            "are drawn from; all else equal). Distinct counts are taken with a plain regex, "
+            f"not the library. Best of {res['sweep_repeat']}.",
             "",
-            "| --distinct-shops | distinct hosts | distinct names | distinct (host, name) | "
+            f"| {flag} | distinct hosts | distinct names | distinct (host, name) | "
             "I/O floor | CLI | CLI rows/s | CLI / floor | CLI peak RSS |",
             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for e in sweep:
             c, f = _get(e, "cli", "best_s"), _get(e, "floor", "best_s")
             lines.append(
-                f"| {e['shops']:,} | {e['hosts']:,} | {e['names']:,} | {e['pairs']:,} | "
+                f"| {e[field]:,} | {e['hosts']:,} | {e['names']:,} | {e['pairs']:,} | "
                 f"{_s(f)} s | "
                 + (f"{c:.2f} s" if c else (_get(e, "cli", "error") or "-"))
                 + f" | {_rate(e['rows'], c)} | "
@@ -1067,17 +1100,17 @@ def render(res: dict[str, Any]) -> str:
         timed = [e for e in sweep if _get(e, "cli", "best_s")]
         if len(timed) >= 2:
             a, b = timed[0], timed[-1]
-            extra_keys = b["hosts"] - a["hosts"]
+            extra_keys = b[count] - a[count]
             extra_s = b["cli"]["best_s"] - a["cli"]["best_s"]
             if extra_keys > 0:
+                rate = f", {extra_keys / extra_s:,.0f} per second" if extra_s > 0 else ""
                 lines += [
                     "",
-                    f"Marginal cost: {1e6 * extra_s / extra_keys:,.1f} µs per extra "
-                    f"distinct host ({extra_keys:,} more hosts, {extra_s:+.2f} s), "
-                    "against the same row count.",
+                    f"Marginal cost: {1e6 * extra_s / extra_keys:,.1f} µs per extra distinct "
+                    f"{what[:-1]} ({extra_keys:,} more, {extra_s:+.2f} s{rate}), against the "
+                    "same row count.",
                 ]
-    else:
-        lines.append("Not run (`--sweep` empty).")
+        lines.append("")
 
     imp = res.get("import") or {}
     lines += ["", "## Import and default Screener", ""]
@@ -1205,8 +1238,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--sweep",
-        default="1k,10k,100k,300k",
-        help="--distinct-shops values for the sweep ('' to skip)",
+        default="20k,200k,1.5M",
+        help="--distinct-shops values (web shops) for the distinct-hosts sweep ('' to skip)",
+    )
+    parser.add_argument(
+        "--names-sweep",
+        default="10k,100k,1M",
+        help="--distinct-names values (seller names) for the distinct-names sweep ('' to skip)",
     )
     parser.add_argument("--sweep-rows", type=parse_size, default=1_000_000)
     parser.add_argument(
@@ -1270,8 +1308,11 @@ def main(argv: list[str] | None = None) -> int:
     for n in args.sizes:  # generate everything first: never inside a timing
         data_file(n)
     shops = [parse_size(t) for t in args.sweep.split(",") if t.strip()]
+    pools = [parse_size(t) for t in args.names_sweep.split(",") if t.strip()]
     for s in shops:
-        data_file(args.sweep_rows, s)
+        data_file(args.sweep_rows, shops=s)
+    for p in pools:
+        data_file(args.sweep_rows, names=p)
 
     if not args.no_import:
         res["import"] = bench_import()
@@ -1288,7 +1329,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         save(res)
     if shops:
-        res["sweep"] = bench_sweep(args.sweep_rows, shops, sweep_repeat)
+        res["sweep"] = bench_sweep(args.sweep_rows, "shops", shops, sweep_repeat)
+        res["sweep_repeat"] = sweep_repeat
+        save(res)
+    if pools:
+        res["names_sweep"] = bench_sweep(args.sweep_rows, "names", pools, sweep_repeat)
         res["sweep_repeat"] = sweep_repeat
         save(res)
     if not args.no_profile:

@@ -156,7 +156,7 @@ class Screener:
             m.id for m in self.data.markets.values() if any(item.scope for item in m.listings)
         )
         self._resolver = HostResolver(self.matcher, self.data) if self._host_free else None
-        self._unknown = UnknownHosts(self.matcher) if self._host_free else None
+        self._unknown: UnknownHosts | None = None  # built on the first batch that needs it
         self._match_rows: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         # The batch engine's memory across batches: every distinct output row once, and the
         # row of each URL key and host group already screened, so a batch only does Python
@@ -563,7 +563,8 @@ class Screener:
             # bulk; they all share the no-match row.
             unknown = np.flatnonzero(groups == -1)
             if len(unknown):
-                assert self._unknown is not None
+                if self._unknown is None:
+                    self._unknown = UnknownHosts(self.matcher)
                 none = self._unknown.none(take(new_hosts, unknown))
                 groups[unknown[none]] = -3
                 if none.any():
