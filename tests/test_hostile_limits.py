@@ -1,0 +1,208 @@
+"""Hostile input, round two: every format's edges, every documented bound, every signal.
+
+Each case ends in one of two ways: one error line that names the file (and the place and the
+bound that was hit), or every row kept. The hostile files are made here by small generators
+(``tests/_hostile.py``), never committed as bombs.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from notorious_screen.cli import main
+from notorious_screen.errors import RulePackError
+from notorious_screen.rules import LIMITS, _RegexBudget, _SafeRegex, load_rule_pack
+from notorious_screen.screen import Screener
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _one_error(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("notorious-screen: error: "), err
+    assert "Traceback" not in err
+    return lines[0].removeprefix("notorious-screen: error: ")
+
+
+def _pack_text(extends: str) -> str:
+    return f"version: 1\nname: child\nextends: {extends}\n"
+
+
+# ---- rule packs are files from someone else ------------------------------------------------
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_a_device_is_never_read_as_a_pack(
+    tmp_path: Path, device: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if not os.path.exists(device):
+        pytest.skip(f"no {device}")
+    with pytest.raises(RulePackError) as info:
+        load_rule_pack(device)
+    assert str(info.value) == f"{device}: cannot read rule pack: not a regular file"
+    child = tmp_path / "child.yaml"
+    child.write_text(_pack_text(device))
+    assert main(["rules", "check", str(child)]) == 1
+    assert capsys.readouterr().out.strip() == f"{device}: cannot read rule pack: not a regular file"
+    src = tmp_path / "in.csv"
+    src.write_text("url\nexample.org\n")
+    assert main(["screen", str(src), "--rules", device, "-o", str(tmp_path / "o.csv")]) == 1
+    assert _one_error(capsys.readouterr().err) == (
+        f"{device}: cannot read rule pack: not a regular file"
+    )
+
+
+def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    fifo = tmp_path / "pack.yaml"
+    os.mkfifo(fifo)
+    # Opening a FIFO for reading blocks until a writer comes; nobody will: a hang would stall
+    # the test, a pass proves the open did not wait.
+    with pytest.raises(RulePackError, match="not a regular file"):
+        load_rule_pack(fifo)
+    child = tmp_path / "child.yaml"
+    child.write_text(_pack_text("pack.yaml"))
+    with pytest.raises(RulePackError) as info:
+        load_rule_pack(child)
+    assert str(info.value) == f"{tmp_path}/pack.yaml: cannot read rule pack: not a regular file"
+
+
+def test_the_size_cap_counts_what_is_read_not_what_stat_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from notorious_screen import _yaml
+
+    big = tmp_path / "big.yaml"
+    big.write_text("version: 1\nname: big\n# " + "x" * 2000 + "\n")
+    # A file that grows after stat (or a /proc file that says 0) is caught by what is read.
+    real_fstat = os.fstat
+
+    def lying_fstat(fd: int) -> os.stat_result:
+        st = real_fstat(fd)
+        return os.stat_result((stat.S_IFREG | 0o644, *tuple(st)[1:6], 0, *tuple(st)[7:10]))
+
+    monkeypatch.setattr(_yaml, "MAX_BYTES", 1000)
+    monkeypatch.setattr(os, "fstat", lying_fstat)
+    with pytest.raises(RulePackError) as info:
+        load_rule_pack(big)
+    assert str(info.value) == f"{big}: file is larger than 0 MiB"
+
+
+def test_a_symlink_loop_in_extends_is_one_error(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").symlink_to(tmp_path / "b.yaml")
+    (tmp_path / "b.yaml").symlink_to(tmp_path / "a.yaml")
+    child = tmp_path / "child.yaml"
+    child.write_text(_pack_text("a.yaml"))
+    with pytest.raises(RulePackError) as info:
+        load_rule_pack(child)
+    assert str(info.value).startswith(f"{tmp_path}/a.yaml: cannot read rule pack: ")
+    assert "symbolic links" in str(info.value)
+    with pytest.raises(RulePackError, match="symbolic links"):
+        load_rule_pack(tmp_path / "a.yaml")
+
+
+def test_a_file_that_is_not_a_pack_is_never_echoed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret = tmp_path / "shadow"
+    secret.write_text("".join(f"user{i}: $6$SECRET{i}$hash$19000$0$99999$7\n" for i in range(50)))
+    child = tmp_path / "child.yaml"
+    child.write_text(_pack_text(str(secret)))
+    assert main(["rules", "check", str(child)]) == 1
+    out = capsys.readouterr().out
+    assert out.splitlines() == [
+        f"{secret}:1:1: not a rule pack: none of its top-level keys is a rule-pack key "
+        "(version, name, rules, tiers ...)"
+    ]
+    assert "SECRET" not in out and "user" not in out
+    # A pack with a typo still hears about it (it has rule-pack keys).
+    typo = tmp_path / "typo.yaml"
+    typo.write_text("version: 1\nname: t\ntires: {high: 1}\n")
+    assert main(["rules", "check", str(typo)]) == 1
+    assert "unknown top-level key 'tires'; did you mean 'tiers'?" in capsys.readouterr().out
+
+
+# ---- regular expressions: bounded time and memory per value --------------------------------
+HUGE_REPEAT = "[ab]*a[ab]{3000}$"
+
+
+def test_a_large_bounded_repeat_keeps_memory_bounded() -> None:
+    rx = _SafeRegex("[ab]*a[ab]{1000}$")
+    value = "ab" * 32_768  # a 64 KiB URL's worth
+    tracemalloc.start()
+    try:
+        assert rx.search(value) is False
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # The memo holds at most max_regex_memo state ids (1.4 GiB before the bound).
+    assert peak < 64 * 2**20, peak
+    assert rx._memo_size <= LIMITS.max_regex_memo
+
+
+def test_a_value_that_needs_too_many_steps_stops_at_the_bound() -> None:
+    rx = _SafeRegex(HUGE_REPEAT)
+    before = rx.work
+    with pytest.raises(_RegexBudget) as info:
+        rx.search("ab" * 32_768)
+    assert info.value.length == 65_536
+    spent = rx.work - before
+    # The bound is checked after each step: at most one step (one pass over the states) over.
+    assert LIMITS.max_regex_steps < spent <= LIMITS.max_regex_steps + LIMITS.max_regex_states
+    # Short values of the same pattern are still answered.
+    assert rx.search("ab" * 100) is False
+
+
+def test_a_pack_whose_regex_exceeds_the_bound_is_one_located_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pack = tmp_path / "slow.yaml"
+    pack.write_text(
+        "version: 1\nname: slow\nextends: default\nrules:\n"
+        "  - id: huge-repeat\n    description: d\n    score: 5\n"
+        f"    when: {{url: {{matches: '{HUGE_REPEAT}'}}}}\n"
+    )
+    src = tmp_path / "in.csv"
+    src.write_text("url\nexample.org\nhttps://x.example/" + "ab" * 30_000 + "\n")
+    dst = tmp_path / "o.csv"
+    code = main(["screen", str(src), "--rules", str(pack), "-o", str(dst), "--workers", "1"])
+    assert code == 1 and not dst.exists()
+    assert _one_error(capsys.readouterr().err) == (
+        f"{pack}:5:5: rule 'huge-repeat': its regular expression needed more than "
+        f"{LIMITS.max_regex_steps:,} steps on one value of 60,018 characters; simplify it "
+        "(a large bounded repeat such as {1000} makes every character cost that many steps)"
+    )
+    # The same pack on ordinary URLs works.
+    ok = Screener(rules=pack).screen_url("https://example.org/" + "b" * 100)
+    assert ok.error is None
+
+
+# ---- a pack's text never drives the terminal -----------------------------------------------
+def test_pack_text_and_paths_are_escaped_in_every_rules_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "dir\x1b]0;title\x07"
+    folder.mkdir()
+    pack = folder / "p\u202ek.yaml"
+    pack.write_text(
+        'version: 1\nname: "n\\e[2Jame"\ndescription: "d\\a\\u2066"\ntiers: {high: 1}\n'
+        'brand: {name: "b\\e[31m"}\n'
+        "rules:\n"
+        '  - id: r1\n    description: "clears \\e[2J the screen"\n    score: 1\n'
+        "    when: {listed: true}\n"
+        'examples:\n  - {url: "https://item.taobao.com/x", tier: high}\n'
+    )
+    for command in (["check"], ["show"], ["test", "-v"]):
+        code = main(["rules", *command, str(pack)])
+        out = capsys.readouterr().out
+        assert code == 0, out
+        assert not any(c in out for c in "\x1b\x07\u202e\u2066"), (command, out)
+        assert "\\x1b" in out, (command, out)  # the path, at least, is shown escaped
+    main(["rules", "show", str(pack)])
+    shown = capsys.readouterr().out
+    assert "name:        n\\x1b[2Jame" in shown
+    assert "clears \\x1b[2J the screen" in shown
+    assert "brand:       b\\x1b[31m" in shown
