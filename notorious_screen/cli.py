@@ -298,12 +298,12 @@ def _cmd_rules_check(args: argparse.Namespace) -> int:
     for spec in args.packs:
         errors = check_rule_pack(spec)
         for err in errors:
-            print(err)
+            _say(str(err))
         if errors:
             status = EXIT_INPUT
             continue
         pack = load_rule_pack(spec)
-        print(
+        _say(
             f"{pack.source}: OK ({pack.name} {pack.short_hash}, {len(pack.rules)} rules, "
             f"{len(pack.examples)} examples)"
         )
@@ -323,7 +323,7 @@ def _cmd_rules_test(args: argparse.Namespace) -> int:
         errors = check_rule_pack(spec)
         if errors:
             for err in errors:
-                print(err)
+                _say(str(err))
             status = EXIT_INPUT
             continue
         pack = load_rule_pack(spec)
@@ -332,8 +332,8 @@ def _cmd_rules_test(args: argparse.Namespace) -> int:
         failed = [o for o in outcomes if not o.passed]
         for o in outcomes:
             if not o.passed or args.verbose:
-                print(_printable(str(o)))
-        print(
+                _say(str(o))
+        _say(
             f"{pack.source}: {len(outcomes) - len(failed)}/{len(outcomes)} examples passed "
             f"({screener.edition.label})"
         )
@@ -346,12 +346,12 @@ def _cmd_rules_show(args: argparse.Namespace) -> int:
     from .rules import load_rule_pack
 
     pack = load_rule_pack(args.pack)
-    print(f"name:        {_printable(pack.name)}")
-    print(f"source:      {pack.source}")
+    _say(f"name:        {pack.name}")
+    _say(f"source:      {pack.source}")
     if pack.extends:
-        print(f"extends:     {' <- '.join(reversed(pack.extends))}")
-    print(f"hash:        {pack.content_hash}")
-    print("tiers:       " + ", ".join(f"{n} >= {t}" for n, t in pack.tiers.items()))
+        _say(f"extends:     {' <- '.join(reversed(pack.extends))}")
+    _say(f"hash:        {pack.content_hash}")
+    _say("tiers:       " + ", ".join(f"{n} >= {t}" for n, t in pack.tiers.items()))
     b = pack.brand
     for label, value in (
         ("brand", b.name),
@@ -361,13 +361,13 @@ def _cmd_rules_show(args: argparse.Namespace) -> int:
         ("watch lists", ", ".join(b.watch_lists)),
     ):
         if value:
-            print(f"{label + ':':<13}{_printable(value)}")
-    print(f"fields used: {', '.join(sorted(pack.fields_used))}")
+            _say(f"{label + ':':<13}{value}")
+    _say(f"fields used: {', '.join(sorted(pack.fields_used))}")
     print("rules:")
     width = max((len(r.id) for r in pack.rules), default=0)
     for r in pack.rules:
         points = "clear" if r.clear else f"{r.score:+d}"
-        print(f"  {r.id:<{width}}  {points:>5}  {_printable(r.description)}")
+        _say(f"  {r.id:<{width}}  {points:>5}  {r.description}")
     return EXIT_OK
 
 
@@ -376,8 +376,13 @@ def _cmd_rules_list(args: argparse.Namespace) -> int:
 
     for name in bundled_packs():
         pack = load_rule_pack(name)
-        print(f"{name:<16} {pack.short_hash}  {pack.description}")
+        _say(f"{name:<16} {pack.short_hash}  {pack.description}")
     return EXIT_OK
+
+
+def _say(text: str) -> None:
+    """Print a line holding a pack's text or a path: control and bidi characters escaped."""
+    print(_printable(text))
 
 
 # ---- end rules -----------------------------------------------------------------------------
