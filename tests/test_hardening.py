@@ -1088,9 +1088,17 @@ def test_signals_exit_cleanly_and_leave_nothing_partial(
     dst = tmp_path / "out.csv"
     if previous:
         dst.write_text("previous contents\n")
+    # SIGINT and SIGTERM set to their defaults before exec: the CLI is tested as a terminal
+    # starts it, whatever this process inherited (under `pytest &` SIGINT is ignored).
+    launch = (
+        "import os, signal, sys\n"
+        "signal.signal(signal.SIGINT, signal.SIG_DFL)\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_DFL)\n"
+        "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])\n"
+    )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "notorious_screen", "screen", str(big_input), "-o", str(dst),
-         "--chunksize", "5000", "--progress", "never"],
+        [sys.executable, "-c", launch, "-m", "notorious_screen", "screen", str(big_input),
+         "-o", str(dst), "--chunksize", "5000", "--progress", "never"],
         cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip

@@ -7,10 +7,17 @@ bound that was hit), or every row kept. The hostile files are made here by small
 
 from __future__ import annotations
 
+import csv
 import os
+import signal
 import stat
+import subprocess
+import sys
+import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -206,3 +213,169 @@ def test_pack_text_and_paths_are_escaped_in_every_rules_command(
     assert "name:        n\\x1b[2Jame" in shown
     assert "clears \\x1b[2J the screen" in shown
     assert "brand:       b\\x1b[31m" in shown
+
+
+# ---- signals and workers -------------------------------------------------------------------
+LINUX = sys.platform.startswith("linux")
+# Starts the CLI with SIGINT in a known state, whatever this test process inherited (a test
+# run started as a background job has SIGINT ignored, and exec keeps that).
+LAUNCH = (
+    "import os, signal, sys\n"
+    "signal.signal(signal.SIGINT, signal.SIG_IGN if sys.argv[1] == 'ignore' else signal.SIG_DFL)\n"
+    "signal.signal(signal.SIGTERM, signal.SIG_DFL)\n"
+    "os.execv(sys.executable, [sys.executable, *sys.argv[2:]])\n"
+)
+
+
+def _launch(args: list[str], *, sigint: str = "default") -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", LAUNCH, sigint, "-m", "notorious_screen", *args],
+        cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.add(int(entry))
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has exited; only its parent's reaping is left
+
+
+def _wait_for(condition: Callable[[], bool], what: str, proc: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 120  # a hang guard only: the loop waits on a state
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        if proc.poll() is not None and what != "the workers to exit":
+            pytest.fail(f"the run ended before {what}: {proc.communicate()}")
+        time.sleep(0.02)
+
+
+@pytest.fixture(scope="module")
+def big_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from generate import generate
+
+    src = tmp_path_factory.mktemp("big") / "big.csv"
+    with src.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["url", "seller_name"])
+        for url, name in generate(300_000, seed=12, distinct_shops=150_000):
+            w.writerow([url, name])
+    return src
+
+
+def _start_screening(tmp_path: Path, src: Path, *, sigint: str = "default") -> tuple[Any, ...]:
+    dst = tmp_path / "out.csv"
+    proc = _launch(
+        ["screen", str(src), "-o", str(dst), "--chunksize", "5000", "--progress", "never",
+         "--workers", "2"],
+        sigint=sigint,
+    )  # fmt: skip
+
+    def writing() -> bool:
+        return any(p.name.endswith(".part") and p.stat().st_size for p in tmp_path.iterdir())
+
+    _wait_for(writing, "writing started", proc)
+    workers = _children(proc.pid) if LINUX else set()
+    assert not LINUX or workers, "no worker process was started"
+    return proc, workers
+
+
+@pytest.mark.skipif(not LINUX, reason="reads /proc")
+@pytest.mark.parametrize(
+    ("sig", "code", "message"),
+    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")],
+    ids=["ctrl-c", "kill-group"],
+)
+def test_a_signal_to_the_process_group_gives_one_line_and_no_worker_tracebacks(
+    tmp_path: Path, big_csv: Path, sig: int, code: int, message: str
+) -> None:
+    proc, workers = _start_screening(tmp_path, big_csv)
+    os.killpg(proc.pid, sig)  # what a terminal's Ctrl-C and `kill -TERM -PGID` do
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == code, err
+    assert err.splitlines() == [f"notorious-screen: {message}"]
+    assert not any(_running(w) for w in workers)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not LINUX, reason="reads /proc")
+def test_no_worker_outlives_a_killed_run(tmp_path: Path, big_csv: Path) -> None:
+    proc, workers = _start_screening(tmp_path, big_csv)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=120)
+    _wait_for(lambda: not any(_running(w) for w in workers), "the workers to exit", proc)
+
+
+@pytest.mark.skipif(not LINUX, reason="reads /proc")
+def test_workers_forked_from_another_thread_also_die_with_their_parent(tmp_path: Path) -> None:
+    """The parent-death signal follows the forking thread, so a pool started off the main
+    thread relies on the pipe the workers watch."""
+    script = (
+        "import os, signal, sys, threading\n"
+        "from notorious_screen.screen import Screener\n"
+        "s = Screener(workers=3)\n"
+        "t = threading.Thread(target=s._start_workers)\n"
+        "t.start(); t.join()\n"
+        "print(' '.join(str(p) for p in s._pool._processes), flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == -signal.SIGKILL, err
+    workers = {int(p) for p in out.split()}
+    assert len(workers) == 2
+    _wait_for(lambda: not any(_running(w) for w in workers), "the workers to exit", proc)
+
+
+@pytest.mark.skipif(not LINUX, reason="reads /proc")
+def test_a_run_started_with_sigint_ignored_keeps_ignoring_it(tmp_path: Path, big_csv: Path) -> None:
+    """A background job (``cmd &`` in a script) starts with SIGINT ignored and must stay so,
+    as every Unix tool does; SIGTERM still ends it cleanly. SIGINT goes first: were it
+    honoured, its handler would run first and the exit code would be 130."""
+    proc, workers = _start_screening(tmp_path, big_csv, sigint="ignore")
+    os.killpg(proc.pid, signal.SIGINT)
+    os.killpg(proc.pid, signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err
+    assert err.splitlines() == ["notorious-screen: terminated"]
+    assert not any(_running(w) for w in workers)
+
+
+def test_the_signal_tests_do_not_depend_on_the_inherited_sigint() -> None:
+    """With SIGINT ignored in this process (as under `pytest &`), the launcher still gives
+    the CLI a default SIGINT: the signal tests above test the CLI, not how pytest started."""
+    probe = "import signal; print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)"
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        results = [
+            subprocess.run(
+                [sys.executable, "-c", LAUNCH, state, "-c", probe],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=True,
+            ).stdout.strip()
+            for state in ("default", "ignore")
+        ]
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert results == ["True", "False"]
