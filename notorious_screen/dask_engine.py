@@ -231,15 +231,19 @@ def local_cluster(
     n = workers if workers is not None else (os.cpu_count() or 1)
     if n < 1:
         raise InputError("workers must be at least 1")
-    cluster = distributed.LocalCluster(
-        n_workers=n,
-        threads_per_worker=threads_per_worker,
-        processes=True,
-        # The scheduler always serves HTTP; a random loopback port never clashes with another
-        # cluster's 8787 (which would warn, and fail under warnings-as-errors).
-        dashboard_address="127.0.0.1:0",
-        scheduler_kwargs={"dashboard": dashboard},
-    )
+    _check_loopback()
+    try:
+        cluster = distributed.LocalCluster(
+            n_workers=n,
+            threads_per_worker=threads_per_worker,
+            processes=True,
+            # The scheduler always serves HTTP; a random loopback port never clashes with
+            # another cluster's 8787 (which would warn, and fail under warnings-as-errors).
+            dashboard_address="127.0.0.1:0",
+            scheduler_kwargs={"dashboard": dashboard},
+        )
+    except (OSError, RuntimeError, TimeoutError) as exc:
+        raise InputError(f"cannot start a local Dask cluster: {exc}") from None
     try:
         client = distributed.Client(cluster)
         try:
@@ -248,6 +252,25 @@ def local_cluster(
             client.close()
     finally:
         cluster.close()
+
+
+def _check_loopback() -> None:
+    """Fail at once when TCP on 127.0.0.1 does not work (a sandbox, a network namespace with
+    ``lo`` down): the cluster would otherwise wait 30 s for its workers, then raise."""
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as server:
+            server.bind(("127.0.0.1", 0))
+            server.listen(1)
+            with socket.create_connection(server.getsockname(), timeout=5):
+                pass
+    except OSError as exc:
+        raise InputError(
+            "--engine dask starts a local cluster, which talks over TCP on 127.0.0.1, and "
+            f"that is unavailable here ({exc.strerror or exc}); use the default engine, or "
+            "--scheduler ADDRESS for a cluster elsewhere"
+        ) from None
 
 
 # ---- files in, a folder of parts out ---------------------------------------------------------

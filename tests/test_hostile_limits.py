@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -379,3 +381,41 @@ def test_the_signal_tests_do_not_depend_on_the_inherited_sigint() -> None:
     finally:
         signal.signal(signal.SIGINT, previous)
     assert results == ["True", "False"]
+
+
+def test_dask_without_loopback_is_one_line_at_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("distributed")
+    src = tmp_path / "in.csv"
+    src.write_text("url\nexample.org\n")
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    monkeypatch.setattr(socket, "create_connection", refused)  # as where lo is down
+    code = main(["screen", str(src), "--engine", "dask", "-o", str(tmp_path / "out")])
+    assert code == 1
+    assert _one_error(capsys.readouterr().err).startswith(
+        "--engine dask starts a local cluster, which talks over TCP on 127.0.0.1, and that "
+        "is unavailable here ("
+    )
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare")
+def test_dask_in_a_network_namespace_without_loopback(tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    if subprocess.run(["unshare", "--net", "true"], capture_output=True).returncode != 0:
+        pytest.skip("cannot make a network namespace here")
+    src = tmp_path / "in.csv"
+    src.write_text("url\nexample.org\n")
+    done = subprocess.run(
+        ["unshare", "--net", sys.executable, "-m", "notorious_screen", "screen", str(src),
+         "--engine", "dask", "-o", str(tmp_path / "out")],
+        cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "TCP on 127.0.0.1" in done.stderr and "Traceback" not in done.stderr
