@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import stat
 import sys
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
@@ -532,6 +533,10 @@ def _cmd_screen(args: argparse.Namespace) -> int:
 
     if _same_file(args.input, args.output):
         # The output replaces its path only at the end, but then the input is gone for good.
+        if args.output == "-":
+            raise InputError(
+                f"{args.input}: standard output is the input file; send the output elsewhere"
+            )
         raise InputError(f"{args.output}: the output would overwrite the input; choose another -o")
     workers = args.workers if args.workers is not None else min(os.cpu_count() or 1, 4)
     with Screener(year=args.year, list=args.list, rules=args.rules, workers=workers) as screener:
@@ -578,14 +583,33 @@ def _screen_with(args: argparse.Namespace, screener: Screener) -> int:
 
 
 def _same_file(a: str, b: str) -> bool:
+    """True when input ``a`` and output ``b`` are one file, ``-`` being stdin and stdout.
+
+    ``screen - -o in.csv < in.csv`` and ``-o /dev/stdin`` would replace the input at the end;
+    ``screen in.csv >> in.csv`` would read its own output forever.
+    """
     import os
 
-    if a == "-" or b == "-":
+    def identity(path: str, fd: int) -> tuple[int, int] | None:
+        try:
+            st = os.fstat(fd) if path == "-" else os.stat(path)
+        except (OSError, ValueError):  # the output does not exist yet, or no stdin
+            return None
+        if not stat.S_ISREG(st.st_mode):  # a pipe or a terminal is never the other end
+            return None
+        return st.st_dev, st.st_ino
+
+    if a == "-" and b == "-":
         return False
+    source, sink = identity(a, _fileno(sys.stdin)), identity(b, _fileno(sys.stdout))
+    return source is not None and source == sink
+
+
+def _fileno(stream: object) -> int:
     try:
-        return os.path.samefile(a, b)
-    except OSError:  # the output does not exist yet
-        return False
+        return int(stream.fileno())  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError):
+        return -1
 
 
 def _write_screened(

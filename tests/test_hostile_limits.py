@@ -419,3 +419,53 @@ def test_dask_in_a_network_namespace_without_loopback(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert "TCP on 127.0.0.1" in done.stderr and "Traceback" not in done.stderr
+
+
+# ---- nothing lost, nothing replaced --------------------------------------------------------
+def _cli(args: list[str], *, stdin: Any = None, stdout: Any = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "notorious_screen", *args],
+        cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, stdin=stdin,
+        stdout=stdout if stdout is not None else subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, timeout=120,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("output", ["in.csv", "/dev/stdin"])
+def test_the_file_on_stdin_is_never_the_output(tmp_path: Path, output: str) -> None:
+    src = tmp_path / "in.csv"
+    src.write_bytes(b"url\nexample.org\n")
+    output = str(src) if output == "in.csv" else output
+    with src.open("rb") as stdin:
+        done = _cli(["screen", "-", "-o", output], stdin=stdin)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.splitlines() == [
+        f"notorious-screen: error: {output}: the output would overwrite the input; "
+        "choose another -o"
+    ]
+    assert src.read_bytes() == b"url\nexample.org\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+def test_stdout_appending_to_the_input_is_refused(tmp_path: Path) -> None:
+    """``screen in.csv >> in.csv`` would read its own output without end."""
+    src = tmp_path / "in.csv"
+    src.write_bytes(b"url\nexample.org\n")
+    with src.open("ab") as stdout:
+        done = _cli(["screen", str(src)], stdout=stdout)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.splitlines() == [
+        f"notorious-screen: error: {src}: standard output is the input file; "
+        "send the output elsewhere"
+    ]
+    assert src.read_bytes() == b"url\nexample.org\n"
+
+
+def test_a_pipe_or_another_file_on_stdin_is_fine(tmp_path: Path) -> None:
+    src = tmp_path / "in.csv"
+    src.write_bytes(b"url\nexample.org\n")
+    with src.open("rb") as stdin:
+        done = _cli(["screen", "-", "-o", str(tmp_path / "out.csv")], stdin=stdin)
+    assert done.returncode == 0, done.stderr
+    done = _cli(["screen", str(src)])  # stdout is a pipe
+    assert done.returncode == 0 and done.stdout.startswith('"url"'), done.stderr
