@@ -925,7 +925,22 @@ class TableWriter:
         if self._writer is not None:
             self._writer.close()
         if self._xlsx is not None:
-            self._xlsx.save(self._sink)
+            self._save_xlsx()
+
+    def _save_xlsx(self) -> None:
+        # Workbook.save leaves its ZipFile open when a write fails (a full disk), and the
+        # ZipFile's finalizer then prints "Exception ignored ... Traceback" after our error.
+        import zipfile
+
+        from openpyxl.writer.excel import ExcelWriter
+
+        archive = zipfile.ZipFile(self._sink, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+        try:
+            ExcelWriter(self._xlsx, archive).save()
+        except BaseException:
+            with suppress(Exception):
+                archive.close()  # fails again on a full disk, but marks the archive closed
+            raise
 
 
 def read_ahead(batches: Iterator[pa.RecordBatch], depth: int = 1) -> Iterator[pa.RecordBatch]:

@@ -469,3 +469,14 @@ def test_a_pipe_or_another_file_on_stdin_is_fine(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     done = _cli(["screen", str(src)])  # stdout is a pipe
     assert done.returncode == 0 and done.stdout.startswith('"url"'), done.stderr
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "jsonl", "parquet", "xlsx"])
+def test_a_full_disk_is_one_line_in_every_output_format(fmt: str) -> None:
+    done = _cli(["screen", str(REPO / "examples" / "sellers.csv"), "-o", "/dev/full",
+                 "--format", fmt])  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        "notorious-screen: error: /dev/full: cannot write: No space left on device"
+    ]
