@@ -16,6 +16,7 @@ import os
 import queue
 import re
 import stat
+import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -56,6 +57,9 @@ BLOCK_BYTES = 16 * 1024 * 1024
 #: Bytes per block of the streaming CSV reader. pyarrow holds several dozen blocks' worth of
 #: buffers, so this sets the reader's memory; rows longer than a block are still read whole.
 READ_BLOCK_BYTES = 4 * 1024 * 1024
+#: Columns any input may have. pyarrow's CSV reader holds buffers per column and block, so
+#: width costs memory (4,096 empty columns ~ 200 MB, 100,000 ~ 2 GB); no seller table is wider.
+MAX_COLUMNS = 4_096
 # What a spreadsheet runs as a formula when a cell starts with it.
 _FORMULA_CHARS = b"=+-@\t\r"
 
@@ -91,28 +95,70 @@ class _Reader(Protocol):
 
 
 class _Counting(io.RawIOBase):
-    """A read-only stream that counts bytes (for progress) and can replay a peeked head."""
+    """A read-only stream that counts bytes (for progress) and can replay a peeked head.
+
+    pyarrow reads it from its own I/O threads. When the reading stops early (an error), those
+    threads may still be inside :meth:`readinto`, and a call that is still running while the
+    interpreter shuts down aborts the process ("Fatal Python error") after the error line:
+    :meth:`halt` makes every later read an immediate end of file and waits for the running ones.
+    """
 
     def __init__(self, raw: _Reader, head: bytes = b"") -> None:
         self._raw = raw
         self._head = head
         self.consumed = 0
+        self._halted = False
+        self._eof = False
+        self._busy = 0
+        self._calls = 0
+        self._lock = threading.Lock()
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        if self._head:
-            n = min(len(view), len(self._head))
-            view[:n] = self._head[:n]
-            self._head = self._head[n:]
-        else:
-            data = self._raw.read(len(view)) or b""
-            n = len(data)
-            view[:n] = data
-        self.consumed += n
-        return n
+        with self._lock:
+            if self._halted:
+                self._eof = True
+                return 0
+            self._busy += 1
+            self._calls += 1
+        try:
+            view = memoryview(buffer).cast("B")
+            if self._head:
+                n = min(len(view), len(self._head))
+                view[:n] = self._head[:n]
+                self._head = self._head[n:]
+            else:
+                data = self._raw.read(len(view)) or b""
+                n = len(data)
+                view[:n] = data
+            self.consumed += n
+            if not n:
+                self._eof = True
+            return n
+        finally:
+            with self._lock:
+                self._busy -= 1
+
+    def halt(self) -> None:
+        """Stop feeding the reader; return once no read is running (or after 10 s)."""
+        import time
+
+        with self._lock:
+            self._halted = True
+        deadline = time.monotonic() + 10
+        quiet = 0
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self._eof and not self._busy:
+                    return  # the reader has seen the end: it asks for nothing more
+                calls, busy = self._calls, self._busy
+            time.sleep(0.01)
+            with self._lock:
+                quiet = quiet + 1 if not busy and not self._busy and self._calls == calls else 0
+            if quiet >= 5:  # no read running or started for 50 ms: the readers are parked
+                return
 
 
 class _Decoded(io.RawIOBase):
@@ -431,8 +477,10 @@ def _read_csv(
         raise InputError(f"{where}: the file is empty (no header line)")
     lazy = reopen is not None and codec == "utf-8" and errors == "strict"
     decoded.validate = not lazy
-    stream: IO[bytes] = io.BufferedReader(_Counting(decoded, decoded_head), 1 << 20)
+    feed = _Counting(decoded, decoded_head)
+    stream: IO[bytes] = io.BufferedReader(feed, 1 << 20)
     names = _header_names(decoded_head, delimiter, where)
+    _check_width(len(names), where)
     bad_rows: list[str] = []
 
     def strictly(exc: pa.ArrowInvalid) -> InputError:
@@ -470,11 +518,20 @@ def _read_csv(
             ),
         )
     except pa.ArrowInvalid as exc:
+        feed.halt()
+        if _STRADDLING in str(exc):
+            raise _row_too_long(where, 0) from None
         if lazy:
             raise strictly(exc) from None
         raise InputError(f"{where}: {_csv_message(str(exc), bad_rows, 0, codec)}") from None
 
     def gen() -> Iterator[pa.RecordBatch]:
+        try:
+            yield from batches()
+        finally:
+            feed.halt()  # however the reading ends: no pyarrow read outlives it
+
+    def batches() -> Iterator[pa.RecordBatch]:
         rows = held = 0
         last: pa.RecordBatch | None = None
         pending: list[pa.RecordBatch] = []
@@ -485,7 +542,10 @@ def _read_csv(
                 _check_closed_quotes(last, decoded.tail, where)
                 break
             except pa.ArrowInvalid as exc:
+                if _STRADDLING in str(exc):
+                    raise _row_too_long(where, rows + held) from None
                 if lazy:
+                    feed.halt()
                     raise strictly(exc) from None
                 raise InputError(
                     f"{where}: {_csv_message(str(exc), bad_rows, rows + held, codec)}"
@@ -511,6 +571,19 @@ def _read_csv(
     return names, gen()
 
 
+# pyarrow's complaint when one row spans more than two of its blocks.
+_STRADDLING = "straddling object straddles two block boundaries"
+
+
+def _row_too_long(where: str, rows: int) -> InputError:
+    after = f" after data row {rows:,}" if rows else " near the start of the file"
+    return InputError(
+        f"{where}: a row{after} is longer than {READ_BLOCK_BYTES >> 20} MiB, the longest the "
+        "CSV reader is sure to take (a longer one is read only when it happens to fit in two "
+        "of its blocks); shorten that row's fields, or convert the file to Parquet or JSON Lines"
+    )
+
+
 def _concat(batches: list[pa.RecordBatch]) -> pa.RecordBatch:
     if len(batches) == 1:
         return batches[0]
@@ -532,6 +605,13 @@ def _check_closed_quotes(last: pa.RecordBatch | None, tail: bytes, where: str) -
         raise InputError(
             f"{where}: a quoted field in the last rows is never closed; everything after its "
             f"opening quote would be read as one value: {value[:120]!r}"
+        )
+
+
+def _check_width(columns: int, where: str) -> None:
+    if columns > MAX_COLUMNS:
+        raise InputError(
+            f"{where}: the header has {columns:,} columns; at most {MAX_COLUMNS:,} are read"
         )
 
 
@@ -597,17 +677,38 @@ def _cell_text(value: Any) -> str | None:
 
 #: JSONL rows read before the columns are fixed: a key first seen later is an error.
 JSONL_LOOKAHEAD = 100_000
+#: ... and the bytes of those rows held at most (the lookahead ends at whichever comes first).
+JSONL_LOOKAHEAD_BYTES = 64 * 1024 * 1024
+#: The longest JSON Lines line read (a bigger one is an error with its line number).
+JSONL_MAX_LINE_BYTES = 16 * 1024 * 1024
+
+
+def _bounded_lines(raw: BinaryIO, where: str) -> Iterator[tuple[int, bytes]]:
+    """(line number, line) pairs, never holding more than one line of the bound."""
+    lineno = 0
+    while True:
+        line = raw.readline(JSONL_MAX_LINE_BYTES + 1)
+        if not line:
+            return
+        lineno += 1
+        if len(line) > JSONL_MAX_LINE_BYTES:
+            raise InputError(
+                f"{where}:{lineno}: the line is longer than "
+                f"{JSONL_MAX_LINE_BYTES >> 20} MiB, the longest JSON Lines line read"
+            )
+        yield lineno, line
 
 
 def _read_jsonl(
     raw: BinaryIO, where: str, chunksize: int
 ) -> tuple[list[str], Iterator[pa.RecordBatch]]:
     """One JSON object per line. The columns are the keys of the first
-    :data:`JSONL_LOOKAHEAD` rows in order of appearance (a row without a key gets null); a key
-    that first appears after them stops the run rather than being dropped."""
+    :data:`JSONL_LOOKAHEAD` rows (or :data:`JSONL_LOOKAHEAD_BYTES` of them) in order of
+    appearance (a row without a key gets null); a key that first appears after them stops the
+    run rather than being dropped. Lines are read up to :data:`JSONL_MAX_LINE_BYTES`."""
     names: list[str] = []
     known: set[str] = set()
-    lines = iter(enumerate(raw, start=1))
+    lines = _bounded_lines(raw, where)
 
     def parse(lineno: int, data: bytes) -> dict[str, Any] | None:
         if lineno == 1 and data.startswith(codecs.BOM_UTF8):
@@ -633,23 +734,38 @@ def _read_jsonl(
             ) from None
         except RecursionError:
             raise InputError(f"{where}:{lineno}: JSON nested too deeply") from None
+        except ValueError as exc:  # int("1" * 5000): Python's digit limit for integers
+            digits = getattr(sys, "get_int_max_str_digits", lambda: 4300)()
+            if "digits" not in str(exc):
+                raise InputError(f"{where}:{lineno}: not a JSON object: {exc}") from None
+            raise InputError(
+                f"{where}:{lineno}: a number with more than {digits:,} digits, "
+                "the most Python reads; quote it to keep it as text"
+            ) from None
         if not isinstance(obj, dict):
             raise InputError(f"{where}:{lineno}: not a JSON object")
         return obj
 
-    def add_keys(obj: dict[str, Any]) -> None:
+    def add_keys(lineno: int, obj: dict[str, Any]) -> None:
         for key in obj:
             if key not in known:
                 known.add(key)
                 names.append(key)
+        if len(names) > MAX_COLUMNS:
+            raise InputError(
+                f"{where}:{lineno}: more than {MAX_COLUMNS:,} keys; at most "
+                f"{MAX_COLUMNS:,} columns are read"
+            )
 
     first_rows: list[dict[str, Any]] = []
+    held = 0
     for lineno, line in lines:
         obj = parse(lineno, line)
         if obj is not None:
-            add_keys(obj)
+            add_keys(lineno, obj)
             first_rows.append(obj)
-            if len(first_rows) >= JSONL_LOOKAHEAD:
+            held += len(line)
+            if len(first_rows) >= JSONL_LOOKAHEAD or held >= JSONL_LOOKAHEAD_BYTES:
                 break
     if not first_rows:
         raise InputError(f"{where}: the file is empty (no JSON rows)")
@@ -671,7 +787,7 @@ def _read_jsonl(
                 if key not in known:
                     raise InputError(
                         f"{where}:{lineno}: key {key!r} first appears after the first "
-                        f"{JSONL_LOOKAHEAD:,} rows, which fixed the columns; add it to an "
+                        f"{len(first_rows):,} rows, which fixed the columns; add it to an "
                         "earlier row or convert the file to CSV"
                     )
             pending.append(obj)

@@ -480,3 +480,122 @@ def test_a_full_disk_is_one_line_in_every_output_format(fmt: str) -> None:
     assert done.stderr.splitlines() == [
         "notorious-screen: error: /dev/full: cannot write: No space left on device"
     ]
+
+
+# ---- CSV: rows longer than a block, too many columns ---------------------------------------
+def _csv_with_a_long_row(path: Path, field_bytes: int, *, before: int, after: int) -> Path:
+    with path.open("wb") as f:
+        f.write(b"url,note\n")
+        f.write(b"example.org,short\n" * before)
+        f.write(b"example.org," + b"x" * field_bytes + b"\n")
+        f.write(b"example.org,a short note after the long row\n" * after)
+    return path
+
+
+def test_a_row_longer_than_the_block_is_one_line_naming_where(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from notorious_screen._files import READ_BLOCK_BYTES
+
+    src = _csv_with_a_long_row(tmp_path / "in.csv", 3 * READ_BLOCK_BYTES, before=1000, after=10)
+    code = main(["screen", str(src), "-o", str(tmp_path / "o.csv")])
+    assert code == 1 and not (tmp_path / "o.csv").exists()
+    assert _one_error(capsys.readouterr().err) == (
+        f"{src}: a row after data row 1,000 is longer than 4 MiB, the longest the CSV reader "
+        "is sure to take (a longer one is read only when it happens to fit in two of its "
+        "blocks); shorten that row's fields, or convert the file to Parquet or JSON Lines"
+    )
+    # Up to a block, a row is always read, wherever it falls.
+    for offset in (0, 1, 4096):
+        src = _csv_with_a_long_row(
+            tmp_path / "ok.csv", READ_BLOCK_BYTES - 64, before=offset, after=10
+        )
+        assert main(["screen", str(src), "-o", str(tmp_path / "o.csv")]) == 0
+        capsys.readouterr()
+
+
+def test_a_failed_read_never_aborts_the_process_after_its_error(tmp_path: Path) -> None:
+    """pyarrow's I/O threads were still reading when the interpreter shut down: about one run
+    in three ended in "Fatal Python error" (exit 134) after the error line."""
+    src = _csv_with_a_long_row(tmp_path / "in.csv", 40 << 20, before=0, after=2_000_000)
+    for stdin in (False, True):
+        for _ in range(3):
+            with src.open("rb") as f:
+                done = _cli(
+                    ["screen", "-" if stdin else str(src), "-o", str(tmp_path / "o.csv")],
+                    stdin=f if stdin else None,
+                )
+            assert done.returncode == 1, done.stderr[-2000:]
+            assert len(done.stderr.splitlines()) == 1, done.stderr[-2000:]
+            assert "is longer than 4 MiB" in done.stderr
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "jsonl"])
+def test_too_many_columns_is_one_line(
+    tmp_path: Path, fmt: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from notorious_screen._files import MAX_COLUMNS
+
+    names = ["url", *(f"c{i}" for i in range(MAX_COLUMNS))]
+    if fmt == "jsonl":
+        body = "{" + ", ".join(f'"{n}": "x"' for n in names) + "}\n"
+    else:
+        sep = "," if fmt == "csv" else "\t"
+        body = sep.join(names) + "\n" + "example.org" + sep * MAX_COLUMNS + "\n"
+    src = tmp_path / f"in.{fmt}"
+    src.write_text(body)
+    code = main(["screen", str(src), "-o", str(tmp_path / "o.csv")])
+    assert code == 1
+    where = f"{src}:1" if fmt == "jsonl" else str(src)
+    assert _one_error(capsys.readouterr().err) == (
+        f"{where}: the header has 4,097 columns; at most 4,096 are read"
+        if fmt != "jsonl"
+        else f"{where}: more than 4,096 keys; at most 4,096 columns are read"
+    )
+
+
+# ---- JSON Lines ----------------------------------------------------------------------------
+def test_jsonl_numbers_too_long_for_python_are_one_located_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"url": "a.com"}\n{"url": "b.com", "n": ' + "7" * 5000 + "}\n")
+    assert main(["screen", str(src), "-o", str(tmp_path / "o.csv")]) == 1
+    assert _one_error(capsys.readouterr().err) == (
+        f"{src}:2: a number with more than {sys.get_int_max_str_digits():,} digits, the most "
+        "Python reads; quote it to keep it as text"
+    )
+
+
+def test_a_jsonl_line_over_the_bound_is_refused_before_it_is_held(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from notorious_screen import _files
+
+    monkeypatch.setattr(_files, "JSONL_MAX_LINE_BYTES", 1 << 20)
+    src = tmp_path / "in.jsonl"
+    # No newline at all: a reader that splits lines after reading them would hold it whole.
+    src.write_bytes(b'{"url": "a.com"}\n{"url": "' + b"a" * (3 << 20))
+    assert main(["screen", str(src), "-o", str(tmp_path / "o.csv")]) == 1
+    assert _one_error(capsys.readouterr().err) == (
+        f"{src}:2: the line is longer than 1 MiB, the longest JSON Lines line read"
+    )
+    # At the bound itself, the line is read.
+    src.write_bytes(b'{"url": "' + b"a" * ((1 << 20) - 12) + b'"}\n')
+    assert main(["screen", str(src), "-o", str(tmp_path / "o.csv")]) == 0, capsys.readouterr()
+
+
+def test_the_jsonl_lookahead_stops_at_its_byte_bound(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from notorious_screen import _files
+
+    monkeypatch.setattr(_files, "JSONL_LOOKAHEAD_BYTES", 1000)
+    src = tmp_path / "in.jsonl"
+    rows = [f'{{"url": "s{i}.example"}}\n' for i in range(100)]
+    src.write_text("".join(rows) + '{"url": "late.example", "late": 1}\n')
+    assert main(["screen", str(src), "-o", str(tmp_path / "o.csv")]) == 1
+    message = _one_error(capsys.readouterr().err)
+    held = next(n for n in range(1, 101) if sum(map(len, rows[:n])) >= 1000)
+    assert held == 44  # 10 lines of 22 bytes, then 34 of 23: 1,002 bytes
+    assert message.startswith(f"{src}:101: key 'late' first appears after the first 44 rows")
