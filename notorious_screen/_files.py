@@ -408,21 +408,88 @@ def read_batches(
         raw, _ = _open_binary(path, where, stack)
         return _read_jsonl(raw, where, chunksize)
     if fmt == "parquet":
-        pq = _optional("pyarrow.parquet", "parquet", "parquet")
-        try:
-            pf = pq.ParquetFile(path if path != "-" else io.BytesIO(_stdin().read()))
-        except (OSError, pa.ArrowException) as exc:
-            raise InputError(f"{where}: cannot read as Parquet: {exc}") from None
-        names = list(pf.schema_arrow.names)
-
-        def gen() -> Iterator[pa.RecordBatch]:
-            for batch in pf.iter_batches(batch_size=chunksize):
-                yield _all_strings(batch)
-
-        return names, gen()
+        return _read_parquet(path if path != "-" else _spooled_stdin(stack), where, chunksize)
     if fmt == "xlsx":
         return _read_xlsx(path, where, chunksize, stack)
     raise InputError(f"unknown input format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+#: Text one Parquet batch (``--chunksize`` rows) may decode to. Dictionary-encoded columns
+#: are read as dictionaries and measured before they are expanded: a few bytes of file can
+#: repeat one long value millions of times.
+PARQUET_MAX_BATCH_BYTES = 1 << 30
+
+
+def _read_parquet(
+    source: str | BinaryIO, where: str, chunksize: int
+) -> tuple[list[str], Iterator[pa.RecordBatch]]:
+    pq = _optional("pyarrow.parquet", "parquet", "parquet")
+    try:
+        schema = pq.ParquetFile(source).schema_arrow
+        _check_width(len(schema.names), where)
+        if not isinstance(source, str):
+            source.seek(0)
+        text = [
+            f.name
+            for f in schema
+            if pa.types.is_string(f.type)
+            or pa.types.is_large_string(f.type)
+            or pa.types.is_binary(f.type)
+            or pa.types.is_large_binary(f.type)
+        ]
+        unique = [n for n in text if schema.names.count(n) == 1]
+        pf = pq.ParquetFile(source, read_dictionary=unique)
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise InputError(f"{where}: cannot read as Parquet: {exc}") from None
+    names = list(schema.names)
+
+    def gen() -> Iterator[pa.RecordBatch]:
+        rows = 0
+        batches = pf.iter_batches(batch_size=chunksize)
+        while True:
+            try:
+                batch = next(batches)
+            except StopIteration:
+                return
+            except (OSError, ValueError, pa.ArrowException) as exc:
+                after = f" after row {rows:,}" if rows else ""
+                raise InputError(f"{where}: cannot read as Parquet{after}: {exc}") from None
+            decoded = sum(_expanded_bytes(col) for col in batch.columns)
+            if decoded > PARQUET_MAX_BATCH_BYTES:
+                raise InputError(
+                    f"{where}: rows {rows + 1:,} to {rows + batch.num_rows:,} decode to "
+                    f"{decoded:,} bytes of text, more than the {PARQUET_MAX_BATCH_BYTES >> 20:,} "
+                    "MiB one batch may hold; pass a smaller --chunksize"
+                )
+            rows += batch.num_rows
+            yield _all_strings(batch)
+
+    return names, gen()
+
+
+def _expanded_bytes(col: pa.Array) -> int:
+    """The bytes a column's values take once expanded (dictionaries are measured, not built)."""
+    if pa.types.is_dictionary(col.type):
+        values = col.dictionary
+        if not (pa.types.is_string(values.type) or pa.types.is_binary(values.type)):
+            return 0
+        lengths = pc.binary_length(values).cast(pa.int64())
+        total = pc.sum(pc.take(lengths, col.indices)).as_py()
+        return int(total or 0)
+    if pa.types.is_string(col.type) or pa.types.is_binary(col.type):
+        return int(col.nbytes)
+    return 0
+
+
+def _spooled_stdin(stack: ExitStack) -> BinaryIO:
+    """stdin copied to an unnamed temporary file: Parquet and XLSX need to seek, and a
+    temporary file keeps a big input out of memory."""
+    import shutil
+
+    spool = stack.enter_context(tempfile.TemporaryFile(prefix="notorious-screen-"))
+    shutil.copyfileobj(_stdin(), spool, 1 << 20)
+    spool.seek(0)
+    return spool
 
 
 def _stdin() -> BinaryIO:

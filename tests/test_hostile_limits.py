@@ -21,6 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from notorious_screen.cli import main
@@ -599,3 +601,65 @@ def test_the_jsonl_lookahead_stops_at_its_byte_bound(
     held = next(n for n in range(1, 101) if sum(map(len, rows[:n])) >= 1000)
     assert held == 44  # 10 lines of 22 bytes, then 34 of 23: 1,002 bytes
     assert message.startswith(f"{src}:101: key 'late' first appears after the first 44 rows")
+
+
+# ---- Parquet -------------------------------------------------------------------------------
+def test_a_parquet_dictionary_bomb_is_measured_before_it_is_expanded(tmp_path: Path) -> None:
+    """100,000 rows of one 12,000-byte value: a few KiB on disk, 1.2 GB of text expanded."""
+    from _hostile import parquet_dictionary_bomb
+
+    src = parquet_dictionary_bomb(tmp_path / "bomb.parquet", rows=100_000, value_bytes=12_000)
+    assert src.stat().st_size < 64 * 1024
+    script = (
+        "import sys, pyarrow as pa\n"
+        "from notorious_screen.cli import main\n"
+        f"code = main(['screen', {str(src)!r}, '-o', {str(tmp_path / 'o.csv')!r}])\n"
+        "print(code, pa.default_memory_pool().max_memory())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    code, peak = done.stdout.split()
+    assert code == "1", done.stderr
+    assert done.stderr.splitlines() == [
+        f"notorious-screen: error: {src}: rows 1 to 100,000 decode to 1,200,000,000 bytes of "
+        "text, more than the 1,024 MiB one batch may hold; pass a smaller --chunksize"
+    ]
+    assert int(peak) < 64 * 2**20  # Arrow memory: the indices, never the expanded text
+
+
+def test_a_parquet_batch_under_the_bound_keeps_every_row(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from _hostile import parquet_dictionary_bomb
+
+    from notorious_screen import _files
+
+    monkeypatch.setattr(_files, "PARQUET_MAX_BATCH_BYTES", 500_000)
+    src = parquet_dictionary_bomb(tmp_path / "bomb.parquet", rows=1000, value_bytes=1000)
+    assert main(["screen", str(src), "-o", str(tmp_path / "o.csv"), "--chunksize", "600"]) == 1
+    assert "rows 1 to 600 decode to 600,000 bytes" in _one_error(capsys.readouterr().err)
+    dst = tmp_path / "o.parquet"
+    assert main(["screen", str(src), "-o", str(dst), "--chunksize", "400"]) == 0
+    assert pq.read_table(dst).column("url").to_pylist() == ["x" * 1000] * 1000
+
+
+@pytest.mark.parametrize("make", ["lying_page", "corrupt_pages"])
+def test_broken_parquet_pages_are_one_line(
+    tmp_path: Path, make: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import _hostile
+
+    src = getattr(_hostile, f"parquet_{make}")(tmp_path / "in.parquet")
+    code = main(["screen", str(src), "-o", str(tmp_path / "o.csv")])
+    assert code == 1 and not (tmp_path / "o.csv").exists()
+    assert _one_error(capsys.readouterr().err).startswith(f"{src}: cannot read as Parquet: ")
+
+
+def test_parquet_on_stdin_is_spooled_to_a_file(tmp_path: Path) -> None:
+    src = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"url": ["https://item.taobao.com/x", "example.org"]}), src)
+    with src.open("rb") as stdin:
+        done = _cli(["screen", "-", "--input-format", "parquet"], stdin=stdin)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("\n") == 3 and "taobao" in done.stdout
