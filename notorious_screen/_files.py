@@ -836,6 +836,11 @@ def _read_jsonl(
                 break
     if not first_rows:
         raise InputError(f"{where}: the file is empty (no JSON rows)")
+    if not names:  # a batch without columns cannot carry rows: they would vanish
+        raise InputError(
+            f"{where}: no key in the first {len(first_rows):,} rows (every object is {{}}), "
+            "so the file has no columns"
+        )
 
     def to_text(v: Any) -> str | None:
         if v is None:

@@ -663,3 +663,22 @@ def test_parquet_on_stdin_is_spooled_to_a_file(tmp_path: Path) -> None:
         done = _cli(["screen", "-", "--input-format", "parquet"], stdin=stdin)
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("\n") == 3 and "taobao" in done.stdout
+
+
+def test_jsonl_of_empty_objects_is_an_error_not_rows_that_vanish(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Fuzzing finding: with no key anywhere, the batches had no column to carry the rows."""
+    from notorious_screen._files import open_table
+    from notorious_screen.errors import InputError
+
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b"\xef\xbb\xbf\r\n{}\r\n\n{}\n")
+    with pytest.raises(InputError) as info, open_table(str(src), fmt="jsonl") as (_, batches):
+        list(batches)
+    assert str(info.value) == (
+        f"{src}: no key in the first 2 rows (every object is {{}}), so the file has no columns"
+    )
+    src.write_bytes(b'{}\n{"url": "a.com"}\n{}\n')  # with one key, every row is kept
+    assert main(["screen", str(src), "-o", str(tmp_path / "o.csv")]) == 0
+    assert (tmp_path / "o.csv").read_text().count("\n") == 4
