@@ -440,7 +440,7 @@ def _read_parquet(
         unique = [n for n in text if schema.names.count(n) == 1]
         pf = pq.ParquetFile(source, read_dictionary=unique)
     except (OSError, ValueError, pa.ArrowException) as exc:
-        raise InputError(f"{where}: cannot read as Parquet: {exc}") from None
+        raise InputError(f"{where}: cannot read as Parquet: {_one_line(exc)}") from None
     names = list(schema.names)
 
     def gen() -> Iterator[pa.RecordBatch]:
@@ -453,7 +453,9 @@ def _read_parquet(
                 return
             except (OSError, ValueError, pa.ArrowException) as exc:
                 after = f" after row {rows:,}" if rows else ""
-                raise InputError(f"{where}: cannot read as Parquet{after}: {exc}") from None
+                raise InputError(
+                    f"{where}: cannot read as Parquet{after}: {_one_line(exc)}"
+                ) from None
             decoded = sum(_expanded_bytes(col) for col in batch.columns)
             if decoded > PARQUET_MAX_BATCH_BYTES:
                 raise InputError(
@@ -465,6 +467,12 @@ def _read_parquet(
             yield _all_strings(batch)
 
     return names, gen()
+
+
+def _one_line(exc: BaseException) -> str:
+    """An Arrow message on one line: Arrow adds context lines ("Deserializing page header
+    failed.") and an error must stay one line."""
+    return " ".join(str(exc).split())
 
 
 def _expanded_bytes(col: pa.Array) -> int:
@@ -714,7 +722,7 @@ def _csv_message(msg: str, bad_rows: list[str], rows: int, codec: str) -> str:
         )
     if "Empty CSV" in msg:
         return "the file is empty (no header line)"
-    return msg.removeprefix("CSV parse error: ")
+    return " ".join(msg.removeprefix("CSV parse error: ").split())
 
 
 def _all_strings(batch: pa.RecordBatch) -> pa.RecordBatch:
