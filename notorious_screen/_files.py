@@ -359,6 +359,7 @@ def open_table(
     encoding_errors: str = "strict",
     chunksize: int = 100_000,
     progress: Callable[[int, int | None], None] | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> Iterator[tuple[list[str], Iterator[pa.RecordBatch]]]:
     """:func:`read_batches` as a context manager that closes the file however the reading ends."""
     with ExitStack() as stack:
@@ -370,6 +371,7 @@ def open_table(
             chunksize=chunksize,
             progress=progress,
             stack=stack,
+            warn=warn,
         )
 
 
@@ -382,11 +384,13 @@ def read_batches(
     encoding_errors: str = "strict",
     chunksize: int = 100_000,
     progress: Callable[[int, int | None], None] | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> tuple[list[str], Iterator[pa.RecordBatch]]:
     """Open ``path`` (``-`` for stdin) and return its column names and a stream of batches.
 
     All columns are strings. Files opened here are closed by ``stack``. Raises
-    :class:`InputError` for an unusable file.
+    :class:`InputError` for an unusable file; ``warn`` hears of what was read but is worth
+    saying (XLSX formulas saved without a value), once, after the last batch.
     """
     where = "<stdin>" if path == "-" else path
     if fmt in ("csv", "tsv"):
@@ -410,7 +414,11 @@ def read_batches(
     if fmt == "parquet":
         return _read_parquet(path if path != "-" else _spooled_stdin(stack), where, chunksize)
     if fmt == "xlsx":
-        return _read_xlsx(path, where, chunksize, stack)
+        _optional("openpyxl", "xlsx", "xlsx")  # number formats (dates) come from openpyxl
+        from ._xlsx import read_xlsx
+
+        source = path if path != "-" else _spooled_stdin(stack)
+        return read_xlsx(source, where, chunksize, stack, warn)
     raise InputError(f"unknown input format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 
@@ -910,49 +918,6 @@ def _rows_batch(
 ) -> pa.RecordBatch:
     arrays = [pa.array([to_text(r.get(n)) for r in rows], type=pa.string()) for n in names]
     return pa.RecordBatch.from_arrays(arrays, names=list(names))
-
-
-def _read_xlsx(
-    path: str, where: str, chunksize: int, stack: ExitStack
-) -> tuple[list[str], Iterator[pa.RecordBatch]]:
-    openpyxl = _optional("openpyxl", "xlsx", "xlsx")
-    try:
-        wb = openpyxl.load_workbook(
-            path if path != "-" else io.BytesIO(_stdin().read()), read_only=True, data_only=True
-        )
-    except Exception as exc:  # openpyxl raises many unrelated types for bad files
-        raise InputError(f"{where}: cannot read as XLSX: {exc}") from None
-    stack.callback(wb.close)
-    ws = wb.worksheets[0]
-    rows = ws.iter_rows(values_only=True)
-    try:
-        header = next(rows)
-    except StopIteration:
-        raise InputError(f"{where}: the sheet is empty (no header row)") from None
-    names = ["" if v is None else str(v) for v in header]
-
-    def gen() -> Iterator[pa.RecordBatch]:
-        pending: list[tuple[Any, ...]] = []
-        for row in rows:
-            pending.append(row)
-            if len(pending) >= chunksize:
-                yield _tuples_batch(pending, names)
-                pending = []
-        if pending:
-            yield _tuples_batch(pending, names)
-
-    return names, gen()
-
-
-def _tuples_batch(rows: list[tuple[Any, ...]], names: list[str]) -> pa.RecordBatch:
-    cols = []
-    for i in range(len(names)):
-        cols.append(
-            pa.array(
-                [None if i >= len(r) or r[i] is None else str(r[i]) for r in rows], type=pa.string()
-            )
-        )
-    return pa.RecordBatch.from_arrays(cols, names=names)
 
 
 # ---- writing ------------------------------------------------------------------------------

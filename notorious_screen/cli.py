@@ -570,6 +570,7 @@ def _screen_with(args: argparse.Namespace, screener: Screener) -> int:
         encoding_errors=args.encoding_errors,
         chunksize=args.chunksize,
         progress=progress.bytes_read,
+        warn=_warn,
     ) as (names, batches):
         screener._start_workers()  # fork before the reading and writing threads start
         batches = read_ahead(batches)
@@ -580,6 +581,10 @@ def _screen_with(args: argparse.Namespace, screener: Screener) -> int:
     if args.fail_on is not None and summary.max_score >= tiers[args.fail_on]:
         return EXIT_FAIL_ON
     return EXIT_OK
+
+
+def _warn(message: str) -> None:
+    print(_printable(f"notorious-screen: warning: {message}"), file=sys.stderr)
 
 
 def _same_file(a: str, b: str) -> bool:

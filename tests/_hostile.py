@@ -54,3 +54,105 @@ def parquet_corrupt_pages(path: Path) -> Path:
         data[i] ^= 0x5A
     path.write_bytes(bytes(data))
     return path
+
+
+# ---- XLSX ----------------------------------------------------------------------------------
+_NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+_R = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
+
+
+def sheet_xml(rows: list[str], *, dimension: str | None = None) -> bytes:
+    """A worksheet part from ``<row>`` elements written out."""
+    dim = f'<dimension ref="{dimension}"/>' if dimension else ""
+    return f"<worksheet {_NS}>{dim}<sheetData>{''.join(rows)}</sheetData></worksheet>".encode()
+
+
+def row(r: int, *cells: str) -> str:
+    return f'<row r="{r}">{"".join(cells)}</row>'
+
+
+def s(ref: str, index: int) -> str:
+    """A shared-string cell."""
+    return f'<c r="{ref}" t="s"><v>{index}</v></c>'
+
+
+def text(ref: str, value: str) -> str:
+    """An inline-string cell."""
+    return f'<c r="{ref}" t="inlineStr"><is><t>{value}</t></is></c>'
+
+
+def num(ref: str, value: str, style: int | None = None) -> str:
+    st = f' s="{style}"' if style is not None else ""
+    return f'<c r="{ref}"{st}><v>{value}</v></c>'
+
+
+def xlsx(
+    path: Path,
+    sheets: list[tuple[str, bytes]] | None = None,
+    *,
+    strings: list[str] | bytes | None = None,
+    states: dict[str, str] | None = None,
+    active: int | None = None,
+    styles: bytes | None = None,
+    extra: dict[str, bytes] | None = None,
+) -> Path:
+    """A minimal workbook, written part by part with zipfile (deflated, as Excel does)."""
+    import zipfile
+
+    sheets = sheets if sheets is not None else []
+    states = states or {}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(
+            "_rels/.rels",
+            f'<Relationships xmlns="{_PKG}"><Relationship Id="rId1" '
+            f'Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        )
+        entries = "".join(
+            f'<sheet name="{name}" sheetId="{i + 1}" r:id="rId{i + 1}"'
+            + (f' state="{states[name]}"' if name in states else "")
+            + "/>"
+            for i, (name, _) in enumerate(sheets)
+        )
+        view = f'<bookViews><workbookView activeTab="{active}"/></bookViews>' if active else ""
+        z.writestr(
+            "xl/workbook.xml",
+            f"<workbook {_NS} {_R}>{view}<sheets>{entries}</sheets></workbook>",
+        )
+        rels = [
+            f'<Relationship Id="rId{i + 1}" Type="{_REL}/worksheet" '
+            f'Target="worksheets/sheet{i + 1}.xml"/>'
+            for i in range(len(sheets))
+        ]
+        if strings is not None:
+            rels.append(f'<Relationship Id="rIdS" Type="{_REL}/sharedStrings" '
+                        'Target="sharedStrings.xml"/>')  # fmt: skip
+            body = (
+                strings
+                if isinstance(strings, bytes)
+                else f"<sst {_NS}>{''.join(f'<si><t>{v}</t></si>' for v in strings)}</sst>".encode()
+            )
+            z.writestr("xl/sharedStrings.xml", body)
+        if styles is not None:
+            rels.append(f'<Relationship Id="rIdT" Type="{_REL}/styles" Target="styles.xml"/>')
+            z.writestr("xl/styles.xml", styles)
+        z.writestr(
+            "xl/_rels/workbook.xml.rels",
+            f'<Relationships xmlns="{_PKG}">{"".join(rels)}</Relationships>',
+        )
+        for i, (_, data) in enumerate(sheets):
+            z.writestr(f"xl/worksheets/sheet{i + 1}.xml", data)
+        for name, data in (extra or {}).items():
+            z.writestr(name, data)
+    return path
+
+
+def shared_strings_stream(count: int, value: str = "x") -> bytes:
+    return f"<sst {_NS}>".encode() + f"<si><t>{value}</t></si>".encode() * count + b"</sst>"
+
+
+DATE_STYLES = (
+    f'<styleSheet {_NS}><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="14"/></cellXfs>'
+    "</styleSheet>"
+).encode()

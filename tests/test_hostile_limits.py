@@ -682,3 +682,257 @@ def test_jsonl_of_empty_objects_is_an_error_not_rows_that_vanish(
     src.write_bytes(b'{}\n{"url": "a.com"}\n{}\n')  # with one key, every row is kept
     assert main(["screen", str(src), "-o", str(tmp_path / "o.csv")]) == 0
     assert (tmp_path / "o.csv").read_text().count("\n") == 4
+
+
+# ---- XLSX: a streaming reader with bounds ---------------------------------------------------
+def _xlsx_rows(path: Path, *args: str) -> tuple[int, list[dict[str, str]], str]:
+    out = path.with_suffix(".out.csv")
+    code = main(["screen", str(path), "-o", str(out), "--no-neutralize", *args])
+    rows: list[dict[str, str]] = []
+    if code == 0:
+        with out.open(newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+    return code, rows, ""
+
+
+def _one_xlsx_error(path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    code = main(["screen", str(path), "-o", str(path.with_suffix(".out.csv"))])
+    assert code == 1
+    assert not path.with_suffix(".out.csv").exists()
+    return _one_error(capsys.readouterr().err)
+
+
+def test_xlsx_cells_read_as_openpyxl_read_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from _hostile import DATE_STYLES, num, row, s, sheet_xml, text, xlsx
+
+    rich = (
+        '<row r="5"><c r="A5" t="inlineStr"><is><r><t>rich </t></r><r><t>text</t></r>'
+        "<rPh><t>PHONETIC</t></rPh></is></c></row>"
+    )
+    rows = [
+        row(1, s("A1", 0), text("B1", "n"), text("C1", "when")),
+        row(2, s("A2", 1), num("B2", "42"), num("C2", "45292", style=1)),
+        row(3, text("A3", "example.org"), num("B3", "1.5E3"), '<c r="C3" t="b"><v>1</v></c>'),
+        row(4, text("A4", "a.com"), num("B4", "no number"), '<c r="C4" t="e"><v>#N/A</v></c>'),
+        rich,
+    ]
+    book = xlsx(
+        tmp_path / "in.xlsx",
+        [("Sheet1", sheet_xml(rows))],
+        strings=["url", "https://item.taobao.com/x"],
+        styles=DATE_STYLES,
+    )
+    code, rows, _ = _xlsx_rows(book)
+    assert code == 0, capsys.readouterr().err
+    assert [(r["url"], r["n"], r["when"]) for r in rows] == [
+        ("https://item.taobao.com/x", "42", "2024-01-01 00:00:00"),
+        ("example.org", "1500.0", "True"),
+        ("a.com", "no number", "#N/A"),  # a malformed number is kept, not a traceback
+        ("rich text", "", ""),
+    ]
+    assert rows[0]["ns_market_id"] == "taobao"
+
+
+def test_xlsx_dimension_claims_cost_nothing(tmp_path: Path) -> None:
+    """A 1.6 KB sheet whose <dimension> claims 16,384 x 1,048,576 cells never finished."""
+    from _hostile import row, sheet_xml, text, xlsx
+
+    sheet = sheet_xml(
+        [row(1, text("A1", "url")), row(2, text("A2", "example.org"))], dimension="A1:XFD1048576"
+    )
+    book = xlsx(tmp_path / "in.xlsx", [("Sheet1", sheet)])
+    code, rows, _ = _xlsx_rows(book)
+    assert code == 0 and [r["url"] for r in rows] == ["example.org"]
+
+
+def test_xlsx_huge_shared_strings_table_stops_at_its_bound(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Kilobytes of zip, a table of millions of strings: bounded in entries and read as a
+    stream (it ran 277 s, reached 2.7 GiB, then said `cannot read as XLSX:` with no reason)."""
+    from _hostile import row, s, shared_strings_stream, sheet_xml, xlsx
+
+    from notorious_screen._xlsx import XLSX_LIMITS
+
+    monkeypatch.setattr(XLSX_LIMITS, "max_strings", 100_000)
+    book = xlsx(
+        tmp_path / "in.xlsx",
+        [("Sheet1", sheet_xml([row(1, s("A1", 0))]))],
+        strings=shared_strings_stream(2_000_000),
+    )
+    assert book.stat().st_size < 1 << 20
+    assert _one_xlsx_error(book, capsys) == (
+        f"{book}: the shared-strings table has more than 100,000 strings, the most the XLSX "
+        "reader takes"
+    )
+
+
+def test_xlsx_giant_shared_string_and_cell_are_refused_at_the_bound(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from _hostile import row, s, sheet_xml, text, xlsx
+
+    from notorious_screen._xlsx import XLSX_LIMITS
+
+    giant = "a" * (XLSX_LIMITS.max_text + 1)
+    book = xlsx(tmp_path / "s.xlsx", [("S", sheet_xml([row(1, s("A1", 0))]))], strings=[giant])
+    assert _one_xlsx_error(book, capsys) == (
+        f"{book}: shared string 0 is longer than 1,048,576 characters, the most one cell may hold"
+    )
+    book = xlsx(
+        tmp_path / "c.xlsx",
+        [("S", sheet_xml([row(1, text("A1", "url")), row(2, text("A2", giant))]))],
+    )
+    assert _one_xlsx_error(book, capsys) == (
+        f"{book}: sheet 'S' cell A2: longer than 1,048,576 characters, the most one cell may hold"
+    )
+
+
+def test_xlsx_uncompressed_size_is_counted_while_inflating(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from _hostile import row, sheet_xml, text, xlsx
+
+    from notorious_screen._xlsx import XLSX_LIMITS
+
+    monkeypatch.setattr(XLSX_LIMITS, "max_sheet_bytes", 1 << 20)
+    rows = [row(1, text("A1", "url"))] + [row(i, text(f"A{i}", "a.com")) for i in range(2, 40_000)]
+    book = xlsx(tmp_path / "in.xlsx", [("S", sheet_xml(rows))])
+    assert _one_xlsx_error(book, capsys) == (
+        f"{book}: xl/worksheets/sheet1.xml is larger than 1 MiB once uncompressed, the most "
+        "the XLSX reader takes"
+    )
+
+
+def test_xlsx_cells_bound_counts_the_empty_cells_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from _hostile import row, sheet_xml, text, xlsx
+
+    from notorious_screen._xlsx import XLSX_LIMITS
+
+    monkeypatch.setattr(XLSX_LIMITS, "max_cells", 1000)
+    header = row(1, text("A1", "url"), text("CV1", "last"))  # 100 columns wide
+    rows = [header] + [row(i, text(f"A{i}", "a.com")) for i in range(2, 30)]
+    book = xlsx(tmp_path / "in.xlsx", [("S", sheet_xml(rows))])
+    assert _one_xlsx_error(book, capsys) == (
+        f"{book}: sheet 'S' row 12: more than 1,000 cells (rows x the header's 100 columns), "
+        "the most the XLSX reader takes"
+    )
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("bad-index", "sheet 'S' cell A2: shared string '99' does not exist (the table has 1)"),
+        ("no-sheets", "the workbook has no sheets"),
+        ("all-hidden", "the workbook has no visible worksheet"),
+        ("beyond-header", "sheet 'S' cell C2: a value beyond the header's 1 column: 'extra'; "
+         "give its column a header (a ragged CSV row is refused the same way)"),
+        ("wide-header", "sheet 'S': the header has 16,384 columns; at most 4,096 are read"),
+        ("beyond-xfd", "sheet 'S' cell XFE2: beyond column XFD, the last a sheet has"),
+        ("dtd", "xl/worksheets/sheet1.xml declares a DTD, which no XLSX part has"),
+        ("bad-xml", "xl/worksheets/sheet1.xml:1:"),
+        ("not-zip", "cannot read as XLSX: File is not a zip file"),
+        ("empty", "sheet 'S' is empty (no header row)"),
+    ],
+)  # fmt: skip
+def test_malformed_xlsx_is_one_located_line(
+    tmp_path: Path, case: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from _hostile import row, s, sheet_xml, text, xlsx
+
+    path = tmp_path / "in.xlsx"
+    ok = row(1, text("A1", "url"))
+    if case == "bad-index":
+        xlsx(path, [("S", sheet_xml([ok, row(2, s("A2", 99))]))], strings=["url"])
+    elif case == "no-sheets":
+        xlsx(path, [])
+    elif case == "all-hidden":
+        xlsx(path, [("S", sheet_xml([ok]))], states={"S": "hidden"})
+    elif case == "beyond-header":
+        xlsx(path, [("S", sheet_xml([ok, row(2, text("A2", "a.com"), text("C2", "extra"))]))])
+    elif case == "wide-header":
+        xlsx(path, [("S", sheet_xml([row(1, text("A1", "url"), text("XFD1", "z"))]))])
+    elif case == "beyond-xfd":
+        xlsx(path, [("S", sheet_xml([ok, row(2, text("XFE2", "z"))]))])
+    elif case == "dtd":
+        bomb = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">]><worksheet/>'
+        xlsx(path, [("S", bomb)])
+    elif case == "bad-xml":
+        xlsx(path, [("S", b"<worksheet><sheetData><row></sheetData>")])
+    elif case == "not-zip":
+        path.write_bytes(b"PK\x03\x04 this is not really a zip archive")
+    elif case == "empty":
+        xlsx(path, [("S", sheet_xml([]))])
+    got = _one_xlsx_error(path, capsys)
+    assert got.startswith(f"{path}: {message}"), got
+
+
+def test_xlsx_reads_the_active_visible_sheet(tmp_path: Path) -> None:
+    from _hostile import row, sheet_xml, text, xlsx
+
+    def sheet(url: str) -> bytes:
+        return sheet_xml([row(1, text("A1", "url")), row(2, text("A2", url))])
+
+    # A hidden first sheet is skipped for the first visible one...
+    book = xlsx(
+        tmp_path / "a.xlsx",
+        [("Hidden", sheet("hidden.example")), ("Visible", sheet("visible.example"))],
+        states={"Hidden": "hidden"},
+    )
+    assert [r["url"] for r in _xlsx_rows(book)[1]] == ["visible.example"]
+    # ... and the active tab wins when it is visible.
+    book = xlsx(
+        tmp_path / "b.xlsx",
+        [("One", sheet("one.example")), ("Two", sheet("two.example"))],
+        active=1,
+    )
+    assert [r["url"] for r in _xlsx_rows(book)[1]] == ["two.example"]
+
+
+def test_xlsx_formulas_without_values_are_counted_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from _hostile import row, sheet_xml, text, xlsx
+
+    rows = [row(1, text("A1", "url"), text("B1", "total"))] + [
+        row(i, text(f"A{i}", f"s{i}.example"), f'<c r="B{i}"><f>SUM(1,2)</f></c>')
+        for i in range(2, 5)
+    ]
+    rows.append(row(5, text("A5", "done.example"), '<c r="B5"><f>1+1</f><v>2</v></c>'))
+    book = xlsx(tmp_path / "in.xlsx", [("S", sheet_xml(rows))])
+    dst = tmp_path / "o.csv"
+    assert main(["screen", str(book), "-o", str(dst)]) == 0
+    assert capsys.readouterr().err.splitlines() == [
+        f"notorious-screen: warning: {book}: sheet 'S': 3 formula cells saved without a "
+        "value, read as empty (open and save the workbook in a spreadsheet to compute them)"
+    ]
+    with dst.open(newline="") as f:
+        assert [(r["url"], r["total"]) for r in csv.DictReader(f)] == [
+            ("s2.example", ""), ("s3.example", ""), ("s4.example", ""), ("done.example", "2")
+        ]  # fmt: skip
+
+
+def test_xlsx_empty_rows_are_skipped_like_blank_csv_lines(tmp_path: Path) -> None:
+    from _hostile import row, sheet_xml, text, xlsx
+
+    rows = [row(1, text("A1", "url")), row(2, text("A2", "a.example")), '<row r="3"/>',
+            row(900_000, text("A900000", "b.example"))]  # fmt: skip
+    book = xlsx(tmp_path / "in.xlsx", [("S", sheet_xml(rows))])
+    assert [r["url"] for r in _xlsx_rows(book)[1]] == ["a.example", "b.example"]
+
+
+def test_xlsx_on_stdin(tmp_path: Path) -> None:
+    from _hostile import row, sheet_xml, text, xlsx
+
+    book = xlsx(
+        tmp_path / "in.xlsx",
+        [("S", sheet_xml([row(1, text("A1", "url")), row(2, text("A2", "x.com"))]))],
+    )
+    with book.open("rb") as stdin:
+        done = _cli(["screen", "-", "--input-format", "xlsx"], stdin=stdin)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[1].startswith('"x.com"')
