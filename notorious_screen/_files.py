@@ -502,7 +502,7 @@ def _spooled_stdin(stack: ExitStack) -> BinaryIO:
     temporary file keeps a big input out of memory."""
     import shutil
 
-    spool = stack.enter_context(tempfile.TemporaryFile(prefix="notorious-screen-"))
+    spool = stack.enter_context(tempfile.TemporaryFile(prefix="notorious-screen-"))  # noqa: SIM115
     shutil.copyfileobj(_stdin(), spool, 1 << 20)
     spool.seek(0)
     return spool
