@@ -458,6 +458,12 @@ def _read_parquet(
             try:
                 batch = next(batches)
             except StopIteration:
+                declared = pf.metadata.num_rows
+                if rows != declared:  # pyarrow's batches skip what a damaged page lacks
+                    raise InputError(
+                        f"{where}: cannot read as Parquet: the footer declares {declared:,} "
+                        f"row(s) but the pages hold {rows:,} (a damaged file)"
+                    ) from None
                 return
             except (OSError, ValueError, pa.ArrowException) as exc:
                 after = f" after row {rows:,}" if rows else ""

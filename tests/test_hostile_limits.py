@@ -936,3 +936,18 @@ def test_xlsx_on_stdin(tmp_path: Path) -> None:
         done = _cli(["screen", "-", "--input-format", "xlsx"], stdin=stdin)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[1].startswith('"x.com"')
+
+
+def test_a_parquet_file_whose_pages_hold_fewer_rows_than_its_footer_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Fuzzing finding: a column chunk cut short made pyarrow's batches come out empty, and
+    the row the footer declares vanished without a word."""
+    src = REPO / "fuzz" / "corpus" / "parquet" / "finding-short-column-chunk.parquet"
+    assert pq.ParquetFile(src).metadata.num_rows == 1
+    code = main(["screen", str(src), "-o", str(tmp_path / "o.csv")])
+    assert code == 1 and not (tmp_path / "o.csv").exists()
+    assert _one_error(capsys.readouterr().err) == (
+        f"{src}: cannot read as Parquet: the footer declares 1 row(s) but the pages hold 0 "
+        "(a damaged file)"
+    )
