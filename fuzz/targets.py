@@ -256,6 +256,13 @@ def target_parquet(data: bytes) -> None:
     assert got[1] == pq.ParquetFile(path).metadata.num_rows, got
 
 
+def target_xlsx(data: bytes) -> None:
+    """XLSX: one InputError naming the file, or batches of the header's width, all text."""
+    path = _STATE["work"] / "fuzz.xlsx"
+    path.write_bytes(data)
+    _read_all(path, "xlsx")
+
+
 TARGETS: dict[str, Callable[[bytes], None]] = {
     "normalize": target_normalize,
     "names": target_names,
@@ -263,4 +270,5 @@ TARGETS: dict[str, Callable[[bytes], None]] = {
     "files": target_files,
     "jsonl": target_jsonl,
     "parquet": target_parquet,
+    "xlsx": target_xlsx,
 }

@@ -1187,7 +1187,9 @@ def test_a_normalized_host_never_holds_a_defang_token(text: str) -> None:
     assert (again.host, again.registrable_domain) == (u.host, u.registrable_domain)
 
 
-@pytest.mark.parametrize("target", ["normalize", "names", "rules", "files", "jsonl", "parquet"])
+@pytest.mark.parametrize(
+    "target", ["normalize", "names", "rules", "files", "jsonl", "parquet", "xlsx"]
+)
 def test_fuzz_targets_pass_on_their_corpus(target: str) -> None:
     """The fuzz harness still runs, and every input it ever failed on (kept in its corpus)
     stays fixed. The long runs are `python fuzz/run.py --minutes N`."""
