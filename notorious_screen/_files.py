@@ -470,7 +470,13 @@ def _read_parquet(
                 raise InputError(
                     f"{where}: cannot read as Parquet{after}: {_one_line(exc)}"
                 ) from None
-            decoded = sum(_expanded_bytes(col) for col in batch.columns)
+            try:
+                decoded = sum(_expanded_bytes(col) for col in batch.columns)
+            except (ValueError, pa.ArrowException) as exc:  # indices outside the dictionary
+                after = f" after row {rows:,}" if rows else ""
+                raise InputError(
+                    f"{where}: cannot read as Parquet{after}: {_one_line(exc)}"
+                ) from None
             if decoded > PARQUET_MAX_BATCH_BYTES:
                 raise InputError(
                     f"{where}: rows {rows + 1:,} to {rows + batch.num_rows:,} decode to "
@@ -492,6 +498,7 @@ def _one_line(exc: BaseException) -> str:
 def _expanded_bytes(col: pa.Array) -> int:
     """The bytes a column's values take once expanded (dictionaries are measured, not built)."""
     if pa.types.is_dictionary(col.type):
+        col.validate(full=True)  # a damaged page can point past the dictionary
         values = col.dictionary
         if not (pa.types.is_string(values.type) or pa.types.is_binary(values.type)):
             return 0

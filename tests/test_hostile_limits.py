@@ -951,3 +951,16 @@ def test_a_parquet_file_whose_pages_hold_fewer_rows_than_its_footer_is_refused(
         f"{src}: cannot read as Parquet: the footer declares 1 row(s) but the pages hold 0 "
         "(a damaged file)"
     )
+
+
+def test_a_parquet_dictionary_index_past_the_dictionary_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Fuzzing finding: a damaged page's dictionary index 120 (of 2 values) was an
+    ArrowIndexError traceback from the measuring step."""
+    src = REPO / "fuzz" / "corpus" / "parquet" / "finding-index-past-the-dictionary.parquet"
+    code = main(["screen", str(src), "-o", str(tmp_path / "o.csv")])
+    assert code == 1
+    assert _one_error(capsys.readouterr().err).startswith(
+        f"{src}: cannot read as Parquet: Dictionary indices invalid"
+    )
