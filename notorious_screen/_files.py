@@ -472,7 +472,11 @@ def _read_parquet(
                 ) from None
             try:
                 decoded = sum(_expanded_bytes(col) for col in batch.columns)
-            except (ValueError, pa.ArrowException) as exc:  # indices outside the dictionary
+                if decoded <= PARQUET_MAX_BATCH_BYTES:
+                    text = _all_strings(batch)
+            except (ValueError, pa.ArrowException) as exc:
+                # Indices outside the dictionary, bytes that are not UTF-8 inside a list or
+                # struct (a top-level text column of such bytes is escaped instead).
                 after = f" after row {rows:,}" if rows else ""
                 raise InputError(
                     f"{where}: cannot read as Parquet{after}: {_one_line(exc)}"
@@ -484,7 +488,7 @@ def _read_parquet(
                     "MiB one batch may hold; pass a smaller --chunksize"
                 )
             rows += batch.num_rows
-            yield _all_strings(batch)
+            yield text
 
     return names, gen()
 
@@ -498,8 +502,13 @@ def _one_line(exc: BaseException) -> str:
 def _expanded_bytes(col: pa.Array) -> int:
     """The bytes a column's values take once expanded (dictionaries are measured, not built)."""
     if pa.types.is_dictionary(col.type):
-        col.validate(full=True)  # a damaged page can point past the dictionary
         values = col.dictionary
+        bounds = pc.min_max(col.indices).as_py()
+        if bounds["min"] is not None and not 0 <= bounds["min"] <= bounds["max"] < len(values):
+            # A damaged page can point past the dictionary (take would raise, cast might not).
+            raise ValueError(
+                f"dictionary index {bounds['max']} outside the dictionary's {len(values)} values"
+            )
         if not (pa.types.is_string(values.type) or pa.types.is_binary(values.type)):
             return 0
         lengths = pc.binary_length(values).cast(pa.int64())
@@ -751,9 +760,17 @@ def _all_strings(batch: pa.RecordBatch) -> pa.RecordBatch:
     UTF-8) become JSON text, as nested JSONL values do, and bytes keep their escapes."""
     arrays = []
     for col in batch.columns:
-        if pa.types.is_string(col.type):
-            arrays.append(col)
-            continue
+        if pa.types.is_dictionary(col.type):  # measured by the caller, within its bound
+            col = col.dictionary_decode()
+        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+            try:
+                col.validate(full=True)  # Parquet does not promise valid UTF-8
+            except pa.ArrowInvalid:  # bytes, then: escaped as binary columns are
+                col = col.view(pa.binary() if pa.types.is_string(col.type) else pa.large_binary())
+            else:
+                if pa.types.is_string(col.type):
+                    arrays.append(col)
+                    continue
         try:
             arrays.append(pc.cast(col, pa.string()))
         except (pa.ArrowNotImplementedError, pa.ArrowInvalid):

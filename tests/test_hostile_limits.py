@@ -961,6 +961,38 @@ def test_a_parquet_dictionary_index_past_the_dictionary_is_one_line(
     src = REPO / "fuzz" / "corpus" / "parquet" / "finding-index-past-the-dictionary.parquet"
     code = main(["screen", str(src), "-o", str(tmp_path / "o.csv")])
     assert code == 1
-    assert _one_error(capsys.readouterr().err).startswith(
-        f"{src}: cannot read as Parquet: Dictionary indices invalid"
+    assert _one_error(capsys.readouterr().err) == (
+        f"{src}: cannot read as Parquet: dictionary index 120 outside the dictionary's 2 values"
+    )
+
+
+def test_market_data_from_a_device_is_refused_too(capsys: pytest.CaptureFixture[str]) -> None:
+    """--data goes through the same capped reader as rule packs."""
+    if not os.path.exists("/dev/zero"):
+        pytest.skip("no /dev/zero")
+    assert main(["markets", "--data", "/dev/zero"]) == 1
+    assert _one_error(capsys.readouterr().err) == "/dev/zero: cannot read file: not a regular file"
+
+
+def test_parquet_text_that_is_not_utf8_is_escaped_or_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Fuzzing finding: invalid UTF-8 in a string column was a UnicodeDecodeError traceback.
+    A top-level text column keeps the row with the bytes escaped (as binary columns are);
+    inside a struct or list it is one error line."""
+    src = tmp_path / "in.parquet"
+    bad = pa.array([b"a.com", b"\xff.com"], pa.binary()).view(pa.string())
+    for column in (bad, bad.dictionary_encode()):
+        pq.write_table(pa.table({"url": column}), src)
+        dst = tmp_path / "o.csv"
+        assert main(["screen", str(src), "-o", str(dst)]) == 0, capsys.readouterr().err
+        with dst.open(newline="") as f:
+            assert [r["url"] for r in csv.DictReader(f)] == ["a.com", "\\xff.com"]
+    nested = (
+        REPO / "fuzz" / "corpus" / "parquet" / "finding-invalid-utf8-in-a-string-dictionary.parquet"
+    )
+    assert main(["screen", str(nested), "-o", str(tmp_path / "n.csv")]) == 1
+    assert _one_error(capsys.readouterr().err) == (
+        f"{nested}: cannot read as Parquet: 'utf-8' codec can't decode byte 0xbb in position 0: "
+        "invalid start byte"
     )
