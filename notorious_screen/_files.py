@@ -94,6 +94,14 @@ class _Reader(Protocol):
     def read(self, size: int = -1, /) -> bytes | None: ...
 
 
+_ABANDONED = threading.Event()
+
+
+def readers_abandoned() -> bool:
+    """True once a CSV reading stopped before the end of its input (see ``_Counting``)."""
+    return _ABANDONED.is_set()
+
+
 class _Counting(io.RawIOBase):
     """A read-only stream that counts bytes (for progress) and can replay a peeked head.
 
@@ -142,11 +150,18 @@ class _Counting(io.RawIOBase):
                 self._busy -= 1
 
     def halt(self) -> None:
-        """Stop feeding the reader; return once no read is running (or after 10 s)."""
+        """Stop feeding the reader; return once no read is running (or after 10 s).
+
+        Waiting cannot see a read that pyarrow has scheduled but not yet begun, so a halt
+        before the end of the input is also recorded (:func:`readers_abandoned`) for the
+        command to end its process without interpreter shutdown.
+        """
         import time
 
         with self._lock:
             self._halted = True
+            if not self._eof:
+                _ABANDONED.set()
         deadline = time.monotonic() + 10
         quiet = 0
         while time.monotonic() < deadline:

@@ -7,6 +7,7 @@ Exit codes: 0 done; 1 the input (file, column, rule pack, data) is unusable; 2 u
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import os
 import stat
@@ -706,6 +707,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             signal.signal(signal.SIGTERM, previous)
 
 
+def run() -> None:
+    """The console entry point: :func:`main`, then exit with its code.
+
+    When a CSV reading stopped early (an error), pyarrow's I/O threads may still be about to
+    call into Python, and an interpreter shutting down under them aborts the process
+    ("terminate called", exit 134) after the error line. Then the process ends without the
+    interpreter's shutdown: by then main() has closed every file, removed the partial output
+    and stopped the workers.
+    """
+    code = main()
+    files = sys.modules.get("notorious_screen._files")
+    if files is not None and files.readers_abandoned():
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 class _Terminated(BaseException):
     """SIGTERM as an exception, so the output's temporary file is removed on the way out."""
 
@@ -729,4 +749,4 @@ def _catch_sigterm() -> Any:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()
