@@ -592,7 +592,8 @@ def _same_file(a: str, b: str) -> bool:
     """True when input ``a`` and output ``b`` are one file, ``-`` being stdin and stdout.
 
     ``screen - -o in.csv < in.csv`` and ``-o /dev/stdin`` would replace the input at the end;
-    ``screen in.csv >> in.csv`` would read its own output forever.
+    ``screen in.csv >> in.csv`` and ``screen - < in.csv >> in.csv`` would read their own
+    output forever.
     """
     import os
 
@@ -605,8 +606,6 @@ def _same_file(a: str, b: str) -> bool:
             return None
         return st.st_dev, st.st_ino
 
-    if a == "-" and b == "-":
-        return False
     source, sink = identity(a, _fileno(sys.stdin)), identity(b, _fileno(sys.stdout))
     return source is not None and source == sink
 

@@ -461,6 +461,11 @@ def test_stdout_appending_to_the_input_is_refused(tmp_path: Path) -> None:
         "send the output elsewhere"
     ]
     assert src.read_bytes() == b"url\nexample.org\n"
+    with src.open("rb") as stdin, src.open("ab") as stdout:
+        done = _cli(["screen", "-"], stdin=stdin, stdout=stdout)
+    assert done.returncode == 1, done.stderr
+    assert "standard output is the input file" in done.stderr
+    assert src.read_bytes() == b"url\nexample.org\n"
 
 
 def test_a_pipe_or_another_file_on_stdin_is_fine(tmp_path: Path) -> None:
