@@ -535,8 +535,9 @@ def _cmd_screen(args: argparse.Namespace) -> int:
     if _same_file(args.input, args.output):
         # The output replaces its path only at the end, but then the input is gone for good.
         if args.output == "-":
+            source = "<stdin>" if args.input == "-" else args.input
             raise InputError(
-                f"{args.input}: standard output is the input file; send the output elsewhere"
+                f"{source}: standard output is the input file; send the output elsewhere"
             )
         raise InputError(f"{args.output}: the output would overwrite the input; choose another -o")
     workers = args.workers if args.workers is not None else min(os.cpu_count() or 1, 4)
