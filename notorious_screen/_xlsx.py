@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import posixpath
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from typing import IO, Any
@@ -165,14 +167,41 @@ def read_xlsx(
     """The header and a stream of string batches of the sheet to screen (see the module)."""
     try:
         archive = stack.enter_context(zipfile.ZipFile(source))
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise InputError(f"{where}: cannot read as XLSX: {exc or 'not a zip archive'}") from None
+        names, batches = _open_sheet(archive, where, chunksize, warn)
+    except _ZIP_ERRORS as exc:
+        raise _unreadable(where, exc) from None
+    return names, _guarded(batches, where)
+
+
+# What a damaged archive raises from zipfile and zlib: bad headers and CRCs, truncated or
+# corrupt deflate streams, encryption (RuntimeError), unknown compression methods.
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    struct.error,
+    OSError,
+    EOFError,
+    RuntimeError,
+    NotImplementedError,
+    ValueError,
+    OverflowError,
+)
+
+
+def _unreadable(where: str, exc: BaseException) -> InputError:
+    reason = " ".join(str(exc).split()) or type(exc).__name__
+    return InputError(f"{where}: cannot read as XLSX: {reason}")
+
+
+def _guarded(batches: Iterator[pa.RecordBatch], where: str) -> Iterator[pa.RecordBatch]:
+    """The sheet is inflated while it is read: a damaged stream shows up mid-way."""
     try:
-        return _open_sheet(archive, where, chunksize, warn)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
-        raise InputError(f"{where}: cannot read as XLSX: {exc}") from None
-    except (RuntimeError, NotImplementedError) as exc:  # encrypted or unknown compression
-        raise InputError(f"{where}: cannot read as XLSX: {exc}") from None
+        yield from batches
+    except InputError:
+        raise
+    except _ZIP_ERRORS as exc:
+        raise _unreadable(where, exc) from None
 
 
 def _open_sheet(

@@ -156,3 +156,20 @@ DATE_STYLES = (
     f'<styleSheet {_NS}><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="14"/></cellXfs>'
     "</styleSheet>"
 ).encode()
+
+
+def corrupt_member(path: Path, member: str, *, at: float = 0.5, span: int = 64) -> Path:
+    """Flip bytes in the middle of one member's compressed data (headers left intact)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        info = z.getinfo(member)
+    data = bytearray(path.read_bytes())
+    name_len = int.from_bytes(data[info.header_offset + 26 : info.header_offset + 28], "little")
+    extra_len = int.from_bytes(data[info.header_offset + 28 : info.header_offset + 30], "little")
+    start = info.header_offset + 30 + name_len + extra_len
+    middle = start + int(info.compress_size * at)
+    for i in range(middle, min(middle + span, start + info.compress_size)):
+        data[i] ^= 0xA5
+    path.write_bytes(bytes(data))
+    return path

@@ -1001,3 +1001,26 @@ def test_parquet_text_that_is_not_utf8_is_escaped_or_one_line(
         f"{nested}: cannot read as Parquet: 'utf-8' codec can't decode byte 0xbb in position 0: "
         "invalid start byte"
     )
+
+
+@pytest.mark.parametrize("at", [0.0, 0.5, 0.95])
+def test_xlsx_damaged_while_inflating_is_one_line(
+    tmp_path: Path, at: float, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Fuzzing finding: a corrupt deflate stream was a zlib.error traceback; the sheet is
+    inflated as it is read, so the damage can show up after rows were handed on."""
+    import random
+
+    from _hostile import corrupt_member, row, sheet_xml, text, xlsx
+
+    rng = random.Random(3)  # incompressible text keeps the member big enough to hit mid-way
+    rows = [row(1, text("A1", "url"))] + [
+        row(i, text(f"A{i}", f"{rng.getrandbits(64):x}.example")) for i in range(2, 20_000)
+    ]
+    book = xlsx(tmp_path / "in.xlsx", [("S", sheet_xml(rows))])
+    corrupt_member(book, "xl/worksheets/sheet1.xml", at=at)
+    message = _one_xlsx_error(book, capsys)
+    # Damage shows as a bad deflate stream or CRC, or inflates to XML that is not well-formed.
+    assert message.startswith(
+        (f"{book}: cannot read as XLSX: ", f"{book}: xl/worksheets/sheet1.xml:1:")
+    ), message
