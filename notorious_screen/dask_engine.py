@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import os
 import pickle
 import shutil
@@ -241,6 +242,9 @@ def local_cluster(
             # another cluster's 8787 (which would warn, and fail under warnings-as-errors).
             dashboard_address="127.0.0.1:0",
             scheduler_kwargs={"dashboard": dashboard},
+            # A task that fails on bad input is reported once, by the command; the workers'
+            # own "Compute Failed ... Traceback" log lines would come on top of it.
+            silence_logs=logging.CRITICAL,
         )
     except (OSError, RuntimeError, TimeoutError) as exc:
         raise InputError(f"cannot start a local Dask cluster: {exc}") from None
@@ -419,7 +423,7 @@ def _record_starts(
 def _plan_csv(
     paths: list[str], fmt: str, encoding: str, encoding_errors: str, blocksize: int | None
 ) -> tuple[list[str], list[_Part]]:
-    from ._files import _header_names
+    from ._files import _check_width, _header_names
 
     delimiter = "," if fmt == "csv" else "\t"
     names: list[str] | None = None
@@ -436,6 +440,7 @@ def _plan_csv(
         if codec != "utf-8" or encoding_errors != "strict":
             head = head.decode(codec, "replace").encode("utf-8")
         file_names = _header_names(head, delimiter, path)
+        _check_width(len(file_names), path)
         if names is None:
             names = file_names
         elif file_names != names:
@@ -463,7 +468,7 @@ def _plan_csv(
 
 
 def _plan_parquet(paths: list[str], blocksize: int | None) -> tuple[list[str], list[_Part]]:
-    from ._files import _optional
+    from ._files import _check_width, _optional
 
     pq = _optional("pyarrow.parquet", "parquet", "parquet")
     names: list[str] | None = None
@@ -474,6 +479,7 @@ def _plan_parquet(paths: list[str], blocksize: int | None) -> tuple[list[str], l
         except (OSError, ValueError) as exc:
             raise InputError(f"{path}: cannot read as Parquet: {exc}") from None
         file_names = list(meta.schema.to_arrow_schema().names)
+        _check_width(len(file_names), path)
         if names is None:
             names = file_names
         elif file_names != names:
@@ -518,7 +524,7 @@ def _read_part(part: _Part) -> pa.Table:
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    from ._files import _all_strings, _csv_message
+    from ._files import _STRADDLING, READ_BLOCK_BYTES, _all_strings, _csv_message
 
     if part.fmt == "parquet":
         import pyarrow.parquet as pq
@@ -546,7 +552,9 @@ def _read_part(part: _Part) -> pa.Table:
     try:
         return pcsv.read_csv(
             io.BytesIO(data),
-            read_options=pcsv.ReadOptions(column_names=list(part.names), use_threads=False),
+            read_options=pcsv.ReadOptions(
+                column_names=list(part.names), use_threads=False, block_size=READ_BLOCK_BYTES
+            ),
             parse_options=pcsv.ParseOptions(
                 delimiter="," if part.fmt == "csv" else "\t",
                 newlines_in_values=True,
@@ -560,6 +568,11 @@ def _read_part(part: _Part) -> pa.Table:
         )
     except pa.ArrowInvalid as exc:
         where = f"{part.path}: in the rows from line {part.line}"
+        if _STRADDLING in str(exc):  # the same bound as the single-process reader
+            raise InputError(
+                f"{where}: a row is longer than {READ_BLOCK_BYTES >> 20} MiB, the longest the "
+                "CSV reader is sure to take"
+            ) from None
         raise InputError(f"{where}: {_csv_message(str(exc), bad_rows, 0, part.codec)}") from None
 
 

@@ -1024,3 +1024,18 @@ def test_xlsx_damaged_while_inflating_is_one_line(
     assert message.startswith(
         (f"{book}: cannot read as XLSX: ", f"{book}: xl/worksheets/sheet1.xml:1:")
     ), message
+
+
+def test_dask_engine_bad_rows_are_one_line_without_worker_logs(tmp_path: Path) -> None:
+    """The workers used to log "Compute Failed ... Traceback" for each failing part."""
+    pytest.importorskip("distributed")
+    from notorious_screen._files import READ_BLOCK_BYTES
+
+    src = _csv_with_a_long_row(tmp_path / "in.csv", 3 * READ_BLOCK_BYTES, before=10, after=10)
+    done = _cli(["screen", str(src), "--engine", "dask", "--workers", "1", "-o",
+                 str(tmp_path / "out")])  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"notorious-screen: error: {src}: in the rows from line 2: a row is longer than 4 MiB, "
+        "the longest the CSV reader is sure to take"
+    ]
