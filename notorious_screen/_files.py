@@ -452,16 +452,7 @@ def _read_parquet(
         _check_width(len(schema.names), where)
         if not isinstance(source, str):
             source.seek(0)
-        text = [
-            f.name
-            for f in schema
-            if pa.types.is_string(f.type)
-            or pa.types.is_large_string(f.type)
-            or pa.types.is_binary(f.type)
-            or pa.types.is_large_binary(f.type)
-        ]
-        unique = [n for n in text if schema.names.count(n) == 1]
-        pf = pq.ParquetFile(source, read_dictionary=unique)
+        pf = pq.ParquetFile(source, read_dictionary=_text_columns(schema))
     except (OSError, ValueError, pa.ArrowException) as exc:
         raise InputError(f"{where}: cannot read as Parquet: {_one_line(exc)}") from None
     names = list(schema.names)
@@ -506,6 +497,19 @@ def _read_parquet(
             yield text
 
     return names, gen()
+
+
+def _text_columns(schema: pa.Schema) -> list[str]:
+    """Top-level text and binary columns (with unique names): read as dictionaries."""
+    text = [
+        f.name
+        for f in schema
+        if pa.types.is_string(f.type)
+        or pa.types.is_large_string(f.type)
+        or pa.types.is_binary(f.type)
+        or pa.types.is_large_binary(f.type)
+    ]
+    return [n for n in text if schema.names.count(n) == 1]
 
 
 def _one_line(exc: BaseException) -> str:

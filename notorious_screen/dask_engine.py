@@ -529,8 +529,23 @@ def _read_part(part: _Part) -> pa.Table:
     if part.fmt == "parquet":
         import pyarrow.parquet as pq
 
-        table = pq.ParquetFile(part.path).read_row_groups(list(part.row_groups), use_threads=False)
-        batches = [_all_strings(b) for b in table.to_batches()]
+        from ._files import PARQUET_MAX_BATCH_BYTES, _expanded_bytes, _one_line, _text_columns
+
+        try:
+            pf = pq.ParquetFile(part.path)
+            # Text read as dictionaries and measured before expanding, as the local reader does.
+            pf = pq.ParquetFile(part.path, read_dictionary=_text_columns(pf.schema_arrow))
+            table = pf.read_row_groups(list(part.row_groups), use_threads=False)
+            batches = []
+            for b in table.to_batches(max_chunksize=100_000):
+                if sum(_expanded_bytes(c) for c in b.columns) > PARQUET_MAX_BATCH_BYTES:
+                    raise InputError(
+                        f"{part.path}: row groups {list(part.row_groups)}: 100,000 rows decode "
+                        f"to more than {PARQUET_MAX_BATCH_BYTES >> 20:,} MiB of text"
+                    )
+                batches.append(_all_strings(b))
+        except (OSError, ValueError, pa.ArrowException) as exc:
+            raise InputError(f"{part.path}: cannot read as Parquet: {_one_line(exc)}") from None
         schema = pa.schema([pa.field(n, pa.string()) for n in part.names])
         return pa.Table.from_batches(batches, schema=schema)
     with open(part.path, "rb") as f:

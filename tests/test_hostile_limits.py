@@ -1039,3 +1039,17 @@ def test_dask_engine_bad_rows_are_one_line_without_worker_logs(tmp_path: Path) -
         f"notorious-screen: error: {src}: in the rows from line 2: a row is longer than 4 MiB, "
         "the longest the CSV reader is sure to take"
     ]
+
+
+def test_dask_engine_measures_parquet_dictionaries_too(tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    from _hostile import parquet_dictionary_bomb
+
+    src = parquet_dictionary_bomb(tmp_path / "bomb.parquet", rows=100_000, value_bytes=12_000)
+    done = _cli(["screen", str(src), "--engine", "dask", "--workers", "1", "-o",
+                 str(tmp_path / "out")])  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"notorious-screen: error: {src}: row groups [0]: 100,000 rows decode to more than "
+        "1,024 MiB of text"
+    ]
