@@ -1,6 +1,7 @@
 """Fuzz notorious_screen for N minutes with one command.
 
-    python fuzz/run.py --minutes 10 [--target normalize|names|rules|files|all]
+    python fuzz/run.py --minutes 10
+        [--target normalize|names|rules|files|jsonl|parquet|xlsx|all]
                        [--engine auto|atheris|random] [--seed 1]
 
 ``all`` splits the time over the targets and runs them one after another (one core).
@@ -175,6 +176,7 @@ def atheris_worker(target: str, seconds: int) -> None:
     targets.import_heavy_dependencies()
     with atheris.instrument_imports(include=["notorious_screen"]):
         import notorious_screen._files
+        import notorious_screen._xlsx
         import notorious_screen._yaml
         import notorious_screen.match
         import notorious_screen.normalize

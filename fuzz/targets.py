@@ -151,6 +151,12 @@ def target_rules(data: bytes) -> None:
     for err in errors:
         assert isinstance(err, DataError) and err.location is not None, repr(err)
         assert str(err).startswith(str(err.location)), str(err)
+    # The same file as the base of another pack: errors stay located and never raise.
+    child = _STATE["work"] / "child.yaml"
+    if not child.exists():
+        child.write_text("version: 1\nname: child\nextends: fuzz.yaml\n")
+    for err in check_rule_pack(child):
+        assert isinstance(err, DataError) and err.location is not None, repr(err)
     if errors:
         return
     pack = load_rule_pack(path)  # check said it is valid: loading must agree
@@ -193,9 +199,76 @@ def target_files(data: bytes) -> None:
     assert not unraisable, unraisable
 
 
+def _read_all(path: Path, fmt: str) -> tuple[list[str], int] | None:
+    """(names, rows) read through the library's reader, or None after one InputError; fails
+    on anything else: a traceback, a batch of the wrong width, an "Exception ignored"."""
+    from notorious_screen._files import open_table
+    from notorious_screen.errors import InputError
+
+    unraisable = _STATE["unraisable"]
+    unraisable.clear()
+    rows = 0
+    try:
+        with open_table(str(path), fmt=fmt, chunksize=7) as (names, batches):
+            for batch in batches:
+                assert batch.num_columns == len(names), (batch.schema, names)
+                assert all(pa_is_text(c.type) for c in batch.columns), batch.schema
+                rows += batch.num_rows
+    except InputError as exc:
+        message = str(exc)
+        assert message and "\n" not in message.strip(), message
+        assert message.startswith(str(path)), message  # it says which file
+        return None
+    finally:
+        assert not unraisable, unraisable
+    return names, rows
+
+
+def pa_is_text(t: Any) -> bool:
+    import pyarrow as pa
+
+    return bool(pa.types.is_string(t) or pa.types.is_large_string(t))
+
+
+def target_jsonl(data: bytes) -> None:
+    """JSON Lines: one InputError, or every non-blank line comes out as one row."""
+    path = _STATE["work"] / "fuzz.jsonl"
+    path.write_bytes(data)
+    got = _read_all(path, "jsonl")
+    if got is None:
+        return
+    lines = data.split(b"\n")
+    if lines and lines[0].startswith(b"\xef\xbb\xbf"):
+        lines[0] = lines[0][3:]
+    expected = sum(1 for line in lines if line.decode("utf-8").strip())
+    assert got[1] == expected, (got, expected)
+
+
+def target_parquet(data: bytes) -> None:
+    """Parquet: one InputError, or exactly the rows the footer declares, all as text."""
+    import pyarrow.parquet as pq
+
+    path = _STATE["work"] / "fuzz.parquet"
+    path.write_bytes(data)
+    got = _read_all(path, "parquet")
+    if got is None:
+        return
+    assert got[1] == pq.ParquetFile(path).metadata.num_rows, got
+
+
+def target_xlsx(data: bytes) -> None:
+    """XLSX: one InputError naming the file, or batches of the header's width, all text."""
+    path = _STATE["work"] / "fuzz.xlsx"
+    path.write_bytes(data)
+    _read_all(path, "xlsx")
+
+
 TARGETS: dict[str, Callable[[bytes], None]] = {
     "normalize": target_normalize,
     "names": target_names,
     "rules": target_rules,
     "files": target_files,
+    "jsonl": target_jsonl,
+    "parquet": target_parquet,
+    "xlsx": target_xlsx,
 }

@@ -16,6 +16,7 @@ import os
 import queue
 import re
 import stat
+import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -56,6 +57,9 @@ BLOCK_BYTES = 16 * 1024 * 1024
 #: Bytes per block of the streaming CSV reader. pyarrow holds several dozen blocks' worth of
 #: buffers, so this sets the reader's memory; rows longer than a block are still read whole.
 READ_BLOCK_BYTES = 4 * 1024 * 1024
+#: Columns any input may have. pyarrow's CSV reader holds buffers per column and block, so
+#: width costs memory (4,096 empty columns ~ 200 MB, 100,000 ~ 2 GB); no seller table is wider.
+MAX_COLUMNS = 4_096
 # What a spreadsheet runs as a formula when a cell starts with it.
 _FORMULA_CHARS = b"=+-@\t\r"
 
@@ -90,29 +94,86 @@ class _Reader(Protocol):
     def read(self, size: int = -1, /) -> bytes | None: ...
 
 
+_ABANDONED = threading.Event()
+
+
+def readers_abandoned() -> bool:
+    """True once a CSV reading stopped before the end of its input (see ``_Counting``)."""
+    return _ABANDONED.is_set()
+
+
 class _Counting(io.RawIOBase):
-    """A read-only stream that counts bytes (for progress) and can replay a peeked head."""
+    """A read-only stream that counts bytes (for progress) and can replay a peeked head.
+
+    pyarrow reads it from its own I/O threads. When the reading stops early (an error), those
+    threads may still be inside :meth:`readinto`, and a call that is still running while the
+    interpreter shuts down aborts the process ("Fatal Python error") after the error line:
+    :meth:`halt` makes every later read an immediate end of file and waits for the running ones.
+    """
 
     def __init__(self, raw: _Reader, head: bytes = b"") -> None:
         self._raw = raw
         self._head = head
         self.consumed = 0
+        self._halted = False
+        self._eof = False
+        self._busy = 0
+        self._calls = 0
+        self._lock = threading.Lock()
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        if self._head:
-            n = min(len(view), len(self._head))
-            view[:n] = self._head[:n]
-            self._head = self._head[n:]
-        else:
-            data = self._raw.read(len(view)) or b""
-            n = len(data)
-            view[:n] = data
-        self.consumed += n
-        return n
+        with self._lock:
+            if self._halted:
+                self._eof = True
+                return 0
+            self._busy += 1
+            self._calls += 1
+        try:
+            view = memoryview(buffer).cast("B")
+            if self._head:
+                n = min(len(view), len(self._head))
+                view[:n] = self._head[:n]
+                self._head = self._head[n:]
+            else:
+                data = self._raw.read(len(view)) or b""
+                n = len(data)
+                view[:n] = data
+            self.consumed += n
+            if not n:
+                self._eof = True
+            return n
+        finally:
+            with self._lock:
+                self._busy -= 1
+
+    def halt(self) -> None:
+        """Stop feeding the reader; return once no read is running (or after 10 s).
+
+        Waiting cannot see a read that pyarrow has scheduled but not yet begun, so a halt
+        before the end of the input is also recorded (:func:`readers_abandoned`) for the
+        command to end its process without interpreter shutdown.
+        """
+        import time
+
+        with self._lock:
+            self._halted = True
+            if not self._eof:
+                _ABANDONED.set()
+        deadline = time.monotonic() + 10
+        quiet = 0
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self._eof and not self._busy:
+                    return  # the reader has seen the end: it asks for nothing more
+                calls, busy = self._calls, self._busy
+            time.sleep(0.01)
+            with self._lock:
+                quiet = quiet + 1 if not busy and not self._busy and self._calls == calls else 0
+            if quiet >= 5:  # no read running or started for 50 ms: the readers are parked
+                return
 
 
 class _Decoded(io.RawIOBase):
@@ -313,6 +374,7 @@ def open_table(
     encoding_errors: str = "strict",
     chunksize: int = 100_000,
     progress: Callable[[int, int | None], None] | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> Iterator[tuple[list[str], Iterator[pa.RecordBatch]]]:
     """:func:`read_batches` as a context manager that closes the file however the reading ends."""
     with ExitStack() as stack:
@@ -324,6 +386,7 @@ def open_table(
             chunksize=chunksize,
             progress=progress,
             stack=stack,
+            warn=warn,
         )
 
 
@@ -336,11 +399,13 @@ def read_batches(
     encoding_errors: str = "strict",
     chunksize: int = 100_000,
     progress: Callable[[int, int | None], None] | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> tuple[list[str], Iterator[pa.RecordBatch]]:
     """Open ``path`` (``-`` for stdin) and return its column names and a stream of batches.
 
     All columns are strings. Files opened here are closed by ``stack``. Raises
-    :class:`InputError` for an unusable file.
+    :class:`InputError` for an unusable file; ``warn`` hears of what was read but is worth
+    saying (XLSX formulas saved without a value), once, after the last batch.
     """
     where = "<stdin>" if path == "-" else path
     if fmt in ("csv", "tsv"):
@@ -362,21 +427,126 @@ def read_batches(
         raw, _ = _open_binary(path, where, stack)
         return _read_jsonl(raw, where, chunksize)
     if fmt == "parquet":
-        pq = _optional("pyarrow.parquet", "parquet", "parquet")
-        try:
-            pf = pq.ParquetFile(path if path != "-" else io.BytesIO(_stdin().read()))
-        except (OSError, pa.ArrowException) as exc:
-            raise InputError(f"{where}: cannot read as Parquet: {exc}") from None
-        names = list(pf.schema_arrow.names)
-
-        def gen() -> Iterator[pa.RecordBatch]:
-            for batch in pf.iter_batches(batch_size=chunksize):
-                yield _all_strings(batch)
-
-        return names, gen()
+        return _read_parquet(path if path != "-" else _spooled_stdin(stack), where, chunksize)
     if fmt == "xlsx":
-        return _read_xlsx(path, where, chunksize, stack)
+        _optional("openpyxl", "xlsx", "xlsx")  # number formats (dates) come from openpyxl
+        from ._xlsx import read_xlsx
+
+        source = path if path != "-" else _spooled_stdin(stack)
+        return read_xlsx(source, where, chunksize, stack, warn)
     raise InputError(f"unknown input format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+#: Text one Parquet batch (``--chunksize`` rows) may decode to. Dictionary-encoded columns
+#: are read as dictionaries and measured before they are expanded: a few bytes of file can
+#: repeat one long value millions of times.
+PARQUET_MAX_BATCH_BYTES = 1 << 30
+
+
+def _read_parquet(
+    source: str | BinaryIO, where: str, chunksize: int
+) -> tuple[list[str], Iterator[pa.RecordBatch]]:
+    pq = _optional("pyarrow.parquet", "parquet", "parquet")
+    try:
+        schema = pq.ParquetFile(source).schema_arrow
+        _check_width(len(schema.names), where)
+        if not isinstance(source, str):
+            source.seek(0)
+        pf = pq.ParquetFile(source, read_dictionary=_text_columns(schema))
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise InputError(f"{where}: cannot read as Parquet: {_one_line(exc)}") from None
+    names = list(schema.names)
+
+    def gen() -> Iterator[pa.RecordBatch]:
+        rows = 0
+        batches = pf.iter_batches(batch_size=chunksize)
+        while True:
+            try:
+                batch = next(batches)
+            except StopIteration:
+                declared = pf.metadata.num_rows
+                if rows != declared:  # pyarrow's batches skip what a damaged page lacks
+                    raise InputError(
+                        f"{where}: cannot read as Parquet: the footer declares {declared:,} "
+                        f"row(s) but the pages hold {rows:,} (a damaged file)"
+                    ) from None
+                return
+            except (OSError, ValueError, pa.ArrowException) as exc:
+                after = f" after row {rows:,}" if rows else ""
+                raise InputError(
+                    f"{where}: cannot read as Parquet{after}: {_one_line(exc)}"
+                ) from None
+            try:
+                decoded = sum(_expanded_bytes(col) for col in batch.columns)
+                if decoded <= PARQUET_MAX_BATCH_BYTES:
+                    text = _all_strings(batch)
+            except (ValueError, pa.ArrowException) as exc:
+                # Indices outside the dictionary, bytes that are not UTF-8 inside a list or
+                # struct (a top-level text column of such bytes is escaped instead).
+                after = f" after row {rows:,}" if rows else ""
+                raise InputError(
+                    f"{where}: cannot read as Parquet{after}: {_one_line(exc)}"
+                ) from None
+            if decoded > PARQUET_MAX_BATCH_BYTES:
+                raise InputError(
+                    f"{where}: rows {rows + 1:,} to {rows + batch.num_rows:,} decode to "
+                    f"{decoded:,} bytes of text, more than the {PARQUET_MAX_BATCH_BYTES >> 20:,} "
+                    "MiB one batch may hold; pass a smaller --chunksize"
+                )
+            rows += batch.num_rows
+            yield text
+
+    return names, gen()
+
+
+def _text_columns(schema: pa.Schema) -> list[str]:
+    """Top-level text and binary columns (with unique names): read as dictionaries."""
+    text = [
+        f.name
+        for f in schema
+        if pa.types.is_string(f.type)
+        or pa.types.is_large_string(f.type)
+        or pa.types.is_binary(f.type)
+        or pa.types.is_large_binary(f.type)
+    ]
+    return [n for n in text if schema.names.count(n) == 1]
+
+
+def _one_line(exc: BaseException) -> str:
+    """An Arrow message on one line: Arrow adds context lines ("Deserializing page header
+    failed.") and an error must stay one line."""
+    return " ".join(str(exc).split())
+
+
+def _expanded_bytes(col: pa.Array) -> int:
+    """The bytes a column's values take once expanded (dictionaries are measured, not built)."""
+    if pa.types.is_dictionary(col.type):
+        values = col.dictionary
+        bounds = pc.min_max(col.indices).as_py()
+        if bounds["min"] is not None and not 0 <= bounds["min"] <= bounds["max"] < len(values):
+            # A damaged page can point past the dictionary (take would raise, cast might not).
+            raise ValueError(
+                f"dictionary index {bounds['max']} outside the dictionary's {len(values)} values"
+            )
+        if not (pa.types.is_string(values.type) or pa.types.is_binary(values.type)):
+            return 0
+        lengths = pc.binary_length(values).cast(pa.int64())
+        total = pc.sum(pc.take(lengths, col.indices)).as_py()
+        return int(total or 0)
+    if pa.types.is_string(col.type) or pa.types.is_binary(col.type):
+        return int(col.nbytes)
+    return 0
+
+
+def _spooled_stdin(stack: ExitStack) -> BinaryIO:
+    """stdin copied to an unnamed temporary file: Parquet and XLSX need to seek, and a
+    temporary file keeps a big input out of memory."""
+    import shutil
+
+    spool = stack.enter_context(tempfile.TemporaryFile(prefix="notorious-screen-"))  # noqa: SIM115
+    shutil.copyfileobj(_stdin(), spool, 1 << 20)
+    spool.seek(0)
+    return spool
 
 
 def _stdin() -> BinaryIO:
@@ -431,8 +601,10 @@ def _read_csv(
         raise InputError(f"{where}: the file is empty (no header line)")
     lazy = reopen is not None and codec == "utf-8" and errors == "strict"
     decoded.validate = not lazy
-    stream: IO[bytes] = io.BufferedReader(_Counting(decoded, decoded_head), 1 << 20)
+    feed = _Counting(decoded, decoded_head)
+    stream: IO[bytes] = io.BufferedReader(feed, 1 << 20)
     names = _header_names(decoded_head, delimiter, where)
+    _check_width(len(names), where)
     bad_rows: list[str] = []
 
     def strictly(exc: pa.ArrowInvalid) -> InputError:
@@ -470,11 +642,20 @@ def _read_csv(
             ),
         )
     except pa.ArrowInvalid as exc:
+        feed.halt()
+        if _STRADDLING in str(exc):
+            raise _row_too_long(where, 0) from None
         if lazy:
             raise strictly(exc) from None
         raise InputError(f"{where}: {_csv_message(str(exc), bad_rows, 0, codec)}") from None
 
     def gen() -> Iterator[pa.RecordBatch]:
+        try:
+            yield from batches()
+        finally:
+            feed.halt()  # however the reading ends: no pyarrow read outlives it
+
+    def batches() -> Iterator[pa.RecordBatch]:
         rows = held = 0
         last: pa.RecordBatch | None = None
         pending: list[pa.RecordBatch] = []
@@ -485,7 +666,10 @@ def _read_csv(
                 _check_closed_quotes(last, decoded.tail, where)
                 break
             except pa.ArrowInvalid as exc:
+                if _STRADDLING in str(exc):
+                    raise _row_too_long(where, rows + held) from None
                 if lazy:
+                    feed.halt()
                     raise strictly(exc) from None
                 raise InputError(
                     f"{where}: {_csv_message(str(exc), bad_rows, rows + held, codec)}"
@@ -511,6 +695,19 @@ def _read_csv(
     return names, gen()
 
 
+# pyarrow's complaint when one row spans more than two of its blocks.
+_STRADDLING = "straddling object straddles two block boundaries"
+
+
+def _row_too_long(where: str, rows: int) -> InputError:
+    after = f" after data row {rows:,}" if rows else " near the start of the file"
+    return InputError(
+        f"{where}: a row{after} is longer than {READ_BLOCK_BYTES >> 20} MiB, the longest the "
+        "CSV reader is sure to take (a longer one is read only when it happens to fit in two "
+        "of its blocks); shorten that row's fields, or convert the file to Parquet or JSON Lines"
+    )
+
+
 def _concat(batches: list[pa.RecordBatch]) -> pa.RecordBatch:
     if len(batches) == 1:
         return batches[0]
@@ -532,6 +729,13 @@ def _check_closed_quotes(last: pa.RecordBatch | None, tail: bytes, where: str) -
         raise InputError(
             f"{where}: a quoted field in the last rows is never closed; everything after its "
             f"opening quote would be read as one value: {value[:120]!r}"
+        )
+
+
+def _check_width(columns: int, where: str) -> None:
+    if columns > MAX_COLUMNS:
+        raise InputError(
+            f"{where}: the header has {columns:,} columns; at most {MAX_COLUMNS:,} are read"
         )
 
 
@@ -567,7 +771,7 @@ def _csv_message(msg: str, bad_rows: list[str], rows: int, codec: str) -> str:
         )
     if "Empty CSV" in msg:
         return "the file is empty (no header line)"
-    return msg.removeprefix("CSV parse error: ")
+    return " ".join(msg.removeprefix("CSV parse error: ").split())
 
 
 def _all_strings(batch: pa.RecordBatch) -> pa.RecordBatch:
@@ -575,9 +779,17 @@ def _all_strings(batch: pa.RecordBatch) -> pa.RecordBatch:
     UTF-8) become JSON text, as nested JSONL values do, and bytes keep their escapes."""
     arrays = []
     for col in batch.columns:
-        if pa.types.is_string(col.type):
-            arrays.append(col)
-            continue
+        if pa.types.is_dictionary(col.type):  # measured by the caller, within its bound
+            col = col.dictionary_decode()
+        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+            try:
+                col.validate(full=True)  # Parquet does not promise valid UTF-8
+            except pa.ArrowInvalid:  # bytes, then: escaped as binary columns are
+                col = col.view(pa.binary() if pa.types.is_string(col.type) else pa.large_binary())
+            else:
+                if pa.types.is_string(col.type):
+                    arrays.append(col)
+                    continue
         try:
             arrays.append(pc.cast(col, pa.string()))
         except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
@@ -597,17 +809,38 @@ def _cell_text(value: Any) -> str | None:
 
 #: JSONL rows read before the columns are fixed: a key first seen later is an error.
 JSONL_LOOKAHEAD = 100_000
+#: ... and the bytes of those rows held at most (the lookahead ends at whichever comes first).
+JSONL_LOOKAHEAD_BYTES = 64 * 1024 * 1024
+#: The longest JSON Lines line read (a bigger one is an error with its line number).
+JSONL_MAX_LINE_BYTES = 16 * 1024 * 1024
+
+
+def _bounded_lines(raw: BinaryIO, where: str) -> Iterator[tuple[int, bytes]]:
+    """(line number, line) pairs, never holding more than one line of the bound."""
+    lineno = 0
+    while True:
+        line = raw.readline(JSONL_MAX_LINE_BYTES + 1)
+        if not line:
+            return
+        lineno += 1
+        if len(line) > JSONL_MAX_LINE_BYTES:
+            raise InputError(
+                f"{where}:{lineno}: the line is longer than "
+                f"{JSONL_MAX_LINE_BYTES >> 20} MiB, the longest JSON Lines line read"
+            )
+        yield lineno, line
 
 
 def _read_jsonl(
     raw: BinaryIO, where: str, chunksize: int
 ) -> tuple[list[str], Iterator[pa.RecordBatch]]:
     """One JSON object per line. The columns are the keys of the first
-    :data:`JSONL_LOOKAHEAD` rows in order of appearance (a row without a key gets null); a key
-    that first appears after them stops the run rather than being dropped."""
+    :data:`JSONL_LOOKAHEAD` rows (or :data:`JSONL_LOOKAHEAD_BYTES` of them) in order of
+    appearance (a row without a key gets null); a key that first appears after them stops the
+    run rather than being dropped. Lines are read up to :data:`JSONL_MAX_LINE_BYTES`."""
     names: list[str] = []
     known: set[str] = set()
-    lines = iter(enumerate(raw, start=1))
+    lines = _bounded_lines(raw, where)
 
     def parse(lineno: int, data: bytes) -> dict[str, Any] | None:
         if lineno == 1 and data.startswith(codecs.BOM_UTF8):
@@ -633,26 +866,46 @@ def _read_jsonl(
             ) from None
         except RecursionError:
             raise InputError(f"{where}:{lineno}: JSON nested too deeply") from None
+        except ValueError as exc:  # int("1" * 5000): Python's digit limit for integers
+            digits = getattr(sys, "get_int_max_str_digits", lambda: 4300)()
+            if "digits" not in str(exc):
+                raise InputError(f"{where}:{lineno}: not a JSON object: {exc}") from None
+            raise InputError(
+                f"{where}:{lineno}: a number with more than {digits:,} digits, "
+                "the most Python reads; quote it to keep it as text"
+            ) from None
         if not isinstance(obj, dict):
             raise InputError(f"{where}:{lineno}: not a JSON object")
         return obj
 
-    def add_keys(obj: dict[str, Any]) -> None:
+    def add_keys(lineno: int, obj: dict[str, Any]) -> None:
         for key in obj:
             if key not in known:
                 known.add(key)
                 names.append(key)
+        if len(names) > MAX_COLUMNS:
+            raise InputError(
+                f"{where}:{lineno}: more than {MAX_COLUMNS:,} keys; at most "
+                f"{MAX_COLUMNS:,} columns are read"
+            )
 
     first_rows: list[dict[str, Any]] = []
+    held = 0
     for lineno, line in lines:
         obj = parse(lineno, line)
         if obj is not None:
-            add_keys(obj)
+            add_keys(lineno, obj)
             first_rows.append(obj)
-            if len(first_rows) >= JSONL_LOOKAHEAD:
+            held += len(line)
+            if len(first_rows) >= JSONL_LOOKAHEAD or held >= JSONL_LOOKAHEAD_BYTES:
                 break
     if not first_rows:
         raise InputError(f"{where}: the file is empty (no JSON rows)")
+    if not names:  # a batch without columns cannot carry rows: they would vanish
+        raise InputError(
+            f"{where}: no key in the first {len(first_rows):,} rows (every object is {{}}), "
+            "so the file has no columns"
+        )
 
     def to_text(v: Any) -> str | None:
         if v is None:
@@ -671,7 +924,7 @@ def _read_jsonl(
                 if key not in known:
                     raise InputError(
                         f"{where}:{lineno}: key {key!r} first appears after the first "
-                        f"{JSONL_LOOKAHEAD:,} rows, which fixed the columns; add it to an "
+                        f"{len(first_rows):,} rows, which fixed the columns; add it to an "
                         "earlier row or convert the file to CSV"
                     )
             pending.append(obj)
@@ -714,49 +967,6 @@ def _rows_batch(
 ) -> pa.RecordBatch:
     arrays = [pa.array([to_text(r.get(n)) for r in rows], type=pa.string()) for n in names]
     return pa.RecordBatch.from_arrays(arrays, names=list(names))
-
-
-def _read_xlsx(
-    path: str, where: str, chunksize: int, stack: ExitStack
-) -> tuple[list[str], Iterator[pa.RecordBatch]]:
-    openpyxl = _optional("openpyxl", "xlsx", "xlsx")
-    try:
-        wb = openpyxl.load_workbook(
-            path if path != "-" else io.BytesIO(_stdin().read()), read_only=True, data_only=True
-        )
-    except Exception as exc:  # openpyxl raises many unrelated types for bad files
-        raise InputError(f"{where}: cannot read as XLSX: {exc}") from None
-    stack.callback(wb.close)
-    ws = wb.worksheets[0]
-    rows = ws.iter_rows(values_only=True)
-    try:
-        header = next(rows)
-    except StopIteration:
-        raise InputError(f"{where}: the sheet is empty (no header row)") from None
-    names = ["" if v is None else str(v) for v in header]
-
-    def gen() -> Iterator[pa.RecordBatch]:
-        pending: list[tuple[Any, ...]] = []
-        for row in rows:
-            pending.append(row)
-            if len(pending) >= chunksize:
-                yield _tuples_batch(pending, names)
-                pending = []
-        if pending:
-            yield _tuples_batch(pending, names)
-
-    return names, gen()
-
-
-def _tuples_batch(rows: list[tuple[Any, ...]], names: list[str]) -> pa.RecordBatch:
-    cols = []
-    for i in range(len(names)):
-        cols.append(
-            pa.array(
-                [None if i >= len(r) or r[i] is None else str(r[i]) for r in rows], type=pa.string()
-            )
-        )
-    return pa.RecordBatch.from_arrays(cols, names=names)
 
 
 # ---- writing ------------------------------------------------------------------------------
@@ -925,7 +1135,22 @@ class TableWriter:
         if self._writer is not None:
             self._writer.close()
         if self._xlsx is not None:
-            self._xlsx.save(self._sink)
+            self._save_xlsx()
+
+    def _save_xlsx(self) -> None:
+        # Workbook.save leaves its ZipFile open when a write fails (a full disk), and the
+        # ZipFile's finalizer then prints "Exception ignored ... Traceback" after our error.
+        import zipfile
+
+        from openpyxl.writer.excel import ExcelWriter
+
+        archive = zipfile.ZipFile(self._sink, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+        try:
+            ExcelWriter(self._xlsx, archive).save()
+        except BaseException:
+            with suppress(Exception):
+                archive.close()  # fails again on a full disk, but marks the archive closed
+            raise
 
 
 def read_ahead(batches: Iterator[pa.RecordBatch], depth: int = 1) -> Iterator[pa.RecordBatch]:

@@ -9,7 +9,8 @@ duplicate keys, turns ``NO`` into ``False`` (YAML 1.1) and expands alias bombs. 
   booleans, so ``NO``, ``yes`` and ``off`` stay strings;
 * rejects duplicate keys, explicit tags (``!!python/object`` and friends), anchors and aliases
   (no billion laughs), nesting deeper than :data:`MAX_DEPTH` and files larger than
-  :data:`MAX_BYTES`.
+  :data:`MAX_BYTES` (counted while reading, so ``/dev/zero`` stops too), and anything that is
+  not a regular file (a FIFO would hang, a device never ends).
 
 :func:`dump_yaml` writes what this loader reads back unchanged (the generated market data, the
 overlays ``markets import`` makes): block style, every string double-quoted, no anchors or tags.
@@ -17,7 +18,9 @@ overlays ``markets import`` makes): block style, every string double-quoted, no 
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +50,7 @@ __all__ = [
     "load_yaml",
     "load_yaml_bytes",
     "load_yaml_file",
+    "read_capped",
     "scalar_words",
 ]
 
@@ -255,18 +259,42 @@ def scalar_words(value: str, where: Location, line: str) -> list[tuple[str, Loca
 def load_yaml_file(path: str | Path, *, display: str | None = None) -> Any:
     """Read a UTF-8 YAML file; errors name ``display`` (default: the path as given)."""
     name = display if display is not None else str(path)
-    p = Path(path)
+    return load_yaml_bytes(read_capped(path, name), name)
+
+
+def read_capped(path: str | Path, name: str) -> bytes:
+    """The bytes of a regular file of at most :data:`MAX_BYTES`, or a :class:`DataError`.
+
+    The cap is applied to what is read, not to what ``stat`` says: ``/dev/zero`` and
+    ``/proc`` files report size 0 and never end. A FIFO, a device or a directory is refused
+    before reading (the file is opened non-blocking, so opening a FIFO cannot hang either).
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        size = p.stat().st_size
+        fd = os.open(path, flags)
     except OSError as exc:
         raise DataError(f"cannot read file: {exc.strerror or exc}", Location(name)) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            what = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+            raise DataError(f"cannot read file: {what}", Location(name))
+        os.set_blocking(fd, True)
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_BYTES:
+            chunk = os.read(fd, MAX_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise DataError(f"cannot read file: {exc.strerror or exc}", Location(name)) from None
+    finally:
+        os.close(fd)
     if size > MAX_BYTES:
         raise DataError(f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB", Location(name))
-    try:
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise DataError(f"cannot read file: {exc.strerror or exc}", Location(name)) from None
-    return load_yaml_bytes(raw, name)
+    return b"".join(chunks)
 
 
 def load_yaml_bytes(raw: bytes, path: str) -> Any:

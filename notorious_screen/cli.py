@@ -8,8 +8,10 @@ Exit codes: 0 done; 1 the input (file, column, rule pack, data) is unusable; 2 u
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import os
+import stat
 import sys
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
@@ -581,12 +583,12 @@ def _cmd_rules_check(args: argparse.Namespace) -> int:
     for spec in args.packs:
         errors = check_rule_pack(spec)
         for err in errors:
-            print(err)
+            _say(str(err))
         if errors:
             status = EXIT_INPUT
             continue
         pack = load_rule_pack(spec)
-        print(
+        _say(
             f"{pack.source}: OK ({pack.name} {pack.short_hash}, {len(pack.rules)} rules, "
             f"{len(pack.examples)} examples)"
         )
@@ -605,7 +607,7 @@ def _cmd_rules_test(args: argparse.Namespace) -> int:
         errors = check_rule_pack(spec)
         if errors:
             for err in errors:
-                print(err)
+                _say(str(err))
             status = EXIT_INPUT
             continue
         pack = load_rule_pack(spec)
@@ -614,8 +616,8 @@ def _cmd_rules_test(args: argparse.Namespace) -> int:
         failed = [o for o in outcomes if not o.passed]
         for o in outcomes:
             if not o.passed or args.verbose:
-                print(_printable(str(o)))
-        print(
+                _say(str(o))
+        _say(
             f"{pack.source}: {len(outcomes) - len(failed)}/{len(outcomes)} examples passed "
             f"({screener.edition.label})"
         )
@@ -628,12 +630,12 @@ def _cmd_rules_show(args: argparse.Namespace) -> int:
     from .rules import load_rule_pack
 
     pack = load_rule_pack(args.pack)
-    print(f"name:        {_printable(pack.name)}")
-    print(f"source:      {pack.source}")
+    _say(f"name:        {pack.name}")
+    _say(f"source:      {pack.source}")
     if pack.extends:
-        print(f"extends:     {' <- '.join(reversed(pack.extends))}")
-    print(f"hash:        {pack.content_hash}")
-    print("tiers:       " + ", ".join(f"{n} >= {t}" for n, t in pack.tiers.items()))
+        _say(f"extends:     {' <- '.join(reversed(pack.extends))}")
+    _say(f"hash:        {pack.content_hash}")
+    _say("tiers:       " + ", ".join(f"{n} >= {t}" for n, t in pack.tiers.items()))
     b = pack.brand
     for label, value in (
         ("brand", b.name),
@@ -643,13 +645,13 @@ def _cmd_rules_show(args: argparse.Namespace) -> int:
         ("watch lists", ", ".join(b.watch_lists)),
     ):
         if value:
-            print(f"{label + ':':<13}{_printable(value)}")
-    print(f"fields used: {', '.join(sorted(pack.fields_used))}")
+            _say(f"{label + ':':<13}{value}")
+    _say(f"fields used: {', '.join(sorted(pack.fields_used))}")
     print("rules:")
     width = max((len(r.id) for r in pack.rules), default=0)
     for r in pack.rules:
         points = "clear" if r.clear else f"{r.score:+d}"
-        print(f"  {r.id:<{width}}  {points:>5}  {_printable(r.description)}")
+        _say(f"  {r.id:<{width}}  {points:>5}  {r.description}")
     return EXIT_OK
 
 
@@ -658,8 +660,13 @@ def _cmd_rules_list(args: argparse.Namespace) -> int:
 
     for name in bundled_packs():
         pack = load_rule_pack(name)
-        print(f"{name:<16} {pack.short_hash}  {pack.description}")
+        _say(f"{name:<16} {pack.short_hash}  {pack.description}")
     return EXIT_OK
+
+
+def _say(text: str) -> None:
+    """Print a line holding a pack's text or a path: control and bidi characters escaped."""
+    print(_printable(text))
 
 
 # ---- end rules -----------------------------------------------------------------------------
@@ -810,6 +817,11 @@ def _cmd_screen(args: argparse.Namespace) -> int:
 
     if _same_file(args.input, args.output):
         # The output replaces its path only at the end, but then the input is gone for good.
+        if args.output == "-":
+            source = "<stdin>" if args.input == "-" else args.input
+            raise InputError(
+                f"{source}: standard output is the input file; send the output elsewhere"
+            )
         raise InputError(f"{args.output}: the output would overwrite the input; choose another -o")
     workers = args.workers if args.workers is not None else min(os.cpu_count() or 1, 4)
     screener = _screener(
@@ -848,6 +860,7 @@ def _screen_with(args: argparse.Namespace, screener: Screener) -> int:
         encoding_errors=args.encoding_errors,
         chunksize=args.chunksize,
         progress=progress.bytes_read,
+        warn=_warn,
     ) as (names, batches):
         screener._start_workers()  # fork before the reading and writing threads start
         batches = read_ahead(batches)
@@ -863,15 +876,37 @@ def _screen_with(args: argparse.Namespace, screener: Screener) -> int:
     return EXIT_OK
 
 
+def _warn(message: str) -> None:
+    print(_printable(f"notorious-screen: warning: {message}"), file=sys.stderr)
+
+
 def _same_file(a: str, b: str) -> bool:
+    """True when input ``a`` and output ``b`` are one file, ``-`` being stdin and stdout.
+
+    ``screen - -o in.csv < in.csv`` and ``-o /dev/stdin`` would replace the input at the end;
+    ``screen in.csv >> in.csv`` and ``screen - < in.csv >> in.csv`` would read their own
+    output forever.
+    """
     import os
 
-    if a == "-" or b == "-":
-        return False
+    def identity(path: str, fd: int) -> tuple[int, int] | None:
+        try:
+            st = os.fstat(fd) if path == "-" else os.stat(path)
+        except (OSError, ValueError):  # the output does not exist yet, or no stdin
+            return None
+        if not stat.S_ISREG(st.st_mode):  # a pipe or a terminal is never the other end
+            return None
+        return st.st_dev, st.st_ino
+
+    source, sink = identity(a, _fileno(sys.stdin)), identity(b, _fileno(sys.stdout))
+    return source is not None and source == sink
+
+
+def _fileno(stream: object) -> int:
     try:
-        return os.path.samefile(a, b)
-    except OSError:  # the output does not exist yet
-        return False
+        return int(stream.fileno())  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError):
+        return -1
 
 
 def _write_screened(
@@ -1122,6 +1157,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             signal.signal(signal.SIGTERM, previous)
 
 
+def run() -> None:
+    """The console entry point: :func:`main`, then exit with its code.
+
+    When a CSV reading stopped early (an error), pyarrow's I/O threads may still be about to
+    call into Python, and an interpreter shutting down under them aborts the process
+    ("terminate called", exit 134) after the error line. Then the process ends without the
+    interpreter's shutdown: by then main() has closed every file, removed the partial output
+    and stopped the workers.
+    """
+    code = main()
+    files = sys.modules.get("notorious_screen._files")
+    if files is not None and files.readers_abandoned():
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 class _Terminated(BaseException):
     """SIGTERM as an exception, so the output's temporary file is removed on the way out."""
 
@@ -1145,4 +1199,4 @@ def _catch_sigterm() -> Any:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()

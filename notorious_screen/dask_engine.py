@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import os
 import pickle
 import shutil
@@ -231,15 +232,22 @@ def local_cluster(
     n = workers if workers is not None else (os.cpu_count() or 1)
     if n < 1:
         raise InputError("workers must be at least 1")
-    cluster = distributed.LocalCluster(
-        n_workers=n,
-        threads_per_worker=threads_per_worker,
-        processes=True,
-        # The scheduler always serves HTTP; a random loopback port never clashes with another
-        # cluster's 8787 (which would warn, and fail under warnings-as-errors).
-        dashboard_address="127.0.0.1:0",
-        scheduler_kwargs={"dashboard": dashboard},
-    )
+    _check_loopback()
+    try:
+        cluster = distributed.LocalCluster(
+            n_workers=n,
+            threads_per_worker=threads_per_worker,
+            processes=True,
+            # The scheduler always serves HTTP; a random loopback port never clashes with
+            # another cluster's 8787 (which would warn, and fail under warnings-as-errors).
+            dashboard_address="127.0.0.1:0",
+            scheduler_kwargs={"dashboard": dashboard},
+            # A task that fails on bad input is reported once, by the command; the workers'
+            # own "Compute Failed ... Traceback" log lines would come on top of it.
+            silence_logs=logging.CRITICAL,
+        )
+    except (OSError, RuntimeError, TimeoutError) as exc:
+        raise InputError(f"cannot start a local Dask cluster: {exc}") from None
     try:
         client = distributed.Client(cluster)
         try:
@@ -248,6 +256,25 @@ def local_cluster(
             client.close()
     finally:
         cluster.close()
+
+
+def _check_loopback() -> None:
+    """Fail at once when TCP on 127.0.0.1 does not work (a sandbox, a network namespace with
+    ``lo`` down): the cluster would otherwise wait 30 s for its workers, then raise."""
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as server:
+            server.bind(("127.0.0.1", 0))
+            server.listen(1)
+            with socket.create_connection(server.getsockname(), timeout=5):
+                pass
+    except OSError as exc:
+        raise InputError(
+            "--engine dask starts a local cluster, which talks over TCP on 127.0.0.1, and "
+            f"that is unavailable here ({exc.strerror or exc}); use the default engine, or "
+            "--scheduler ADDRESS for a cluster elsewhere"
+        ) from None
 
 
 # ---- files in, a folder of parts out ---------------------------------------------------------
@@ -396,7 +423,7 @@ def _record_starts(
 def _plan_csv(
     paths: list[str], fmt: str, encoding: str, encoding_errors: str, blocksize: int | None
 ) -> tuple[list[str], list[_Part]]:
-    from ._files import _header_names
+    from ._files import _check_width, _header_names
 
     delimiter = "," if fmt == "csv" else "\t"
     names: list[str] | None = None
@@ -413,6 +440,7 @@ def _plan_csv(
         if codec != "utf-8" or encoding_errors != "strict":
             head = head.decode(codec, "replace").encode("utf-8")
         file_names = _header_names(head, delimiter, path)
+        _check_width(len(file_names), path)
         if names is None:
             names = file_names
         elif file_names != names:
@@ -440,7 +468,7 @@ def _plan_csv(
 
 
 def _plan_parquet(paths: list[str], blocksize: int | None) -> tuple[list[str], list[_Part]]:
-    from ._files import _optional
+    from ._files import _check_width, _optional
 
     pq = _optional("pyarrow.parquet", "parquet", "parquet")
     names: list[str] | None = None
@@ -451,6 +479,7 @@ def _plan_parquet(paths: list[str], blocksize: int | None) -> tuple[list[str], l
         except (OSError, ValueError) as exc:
             raise InputError(f"{path}: cannot read as Parquet: {exc}") from None
         file_names = list(meta.schema.to_arrow_schema().names)
+        _check_width(len(file_names), path)
         if names is None:
             names = file_names
         elif file_names != names:
@@ -495,13 +524,28 @@ def _read_part(part: _Part) -> pa.Table:
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    from ._files import _all_strings, _csv_message
+    from ._files import _STRADDLING, READ_BLOCK_BYTES, _all_strings, _csv_message
 
     if part.fmt == "parquet":
         import pyarrow.parquet as pq
 
-        table = pq.ParquetFile(part.path).read_row_groups(list(part.row_groups), use_threads=False)
-        batches = [_all_strings(b) for b in table.to_batches()]
+        from ._files import PARQUET_MAX_BATCH_BYTES, _expanded_bytes, _one_line, _text_columns
+
+        try:
+            pf = pq.ParquetFile(part.path)
+            # Text read as dictionaries and measured before expanding, as the local reader does.
+            pf = pq.ParquetFile(part.path, read_dictionary=_text_columns(pf.schema_arrow))
+            table = pf.read_row_groups(list(part.row_groups), use_threads=False)
+            batches = []
+            for b in table.to_batches(max_chunksize=100_000):
+                if sum(_expanded_bytes(c) for c in b.columns) > PARQUET_MAX_BATCH_BYTES:
+                    raise InputError(
+                        f"{part.path}: row groups {list(part.row_groups)}: 100,000 rows decode "
+                        f"to more than {PARQUET_MAX_BATCH_BYTES >> 20:,} MiB of text"
+                    )
+                batches.append(_all_strings(b))
+        except (OSError, ValueError, pa.ArrowException) as exc:
+            raise InputError(f"{part.path}: cannot read as Parquet: {_one_line(exc)}") from None
         schema = pa.schema([pa.field(n, pa.string()) for n in part.names])
         return pa.Table.from_batches(batches, schema=schema)
     with open(part.path, "rb") as f:
@@ -523,7 +567,9 @@ def _read_part(part: _Part) -> pa.Table:
     try:
         return pcsv.read_csv(
             io.BytesIO(data),
-            read_options=pcsv.ReadOptions(column_names=list(part.names), use_threads=False),
+            read_options=pcsv.ReadOptions(
+                column_names=list(part.names), use_threads=False, block_size=READ_BLOCK_BYTES
+            ),
             parse_options=pcsv.ParseOptions(
                 delimiter="," if part.fmt == "csv" else "\t",
                 newlines_in_values=True,
@@ -537,6 +583,11 @@ def _read_part(part: _Part) -> pa.Table:
         )
     except pa.ArrowInvalid as exc:
         where = f"{part.path}: in the rows from line {part.line}"
+        if _STRADDLING in str(exc):  # the same bound as the single-process reader
+            raise InputError(
+                f"{where}: a row is longer than {READ_BLOCK_BYTES >> 20} MiB, the longest the "
+                "CSV reader is sure to take"
+            ) from None
         raise InputError(f"{where}: {_csv_message(str(exc), bad_rows, 0, part.codec)}") from None
 
 

@@ -677,10 +677,9 @@ def _load_bundled() -> MarketData:
 
 
 def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"cannot read file: {exc.strerror or exc}", Location(str(path))) from None
+    from ._yaml import read_capped  # capped and regular files only, like the rule packs
+
+    return read_capped(path, str(path))
 
 
 def _not_an_overlay(doc: _Doc) -> None:

@@ -34,7 +34,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeAlias
 
-from ._yaml import MAX_BYTES, YamlList, YamlMap, load_yaml_bytes
+from ._yaml import YamlList, YamlMap, load_yaml_bytes, read_capped
 from .errors import DataError, Location, RulePackError
 from .markets import KINDS, LISTS, STATUSES
 from .match import MatchKind, VariantClass
@@ -173,6 +173,8 @@ class _Limits:
     max_depth: int = 32  # condition nesting (all/any/not levels)
     max_regex_length: int = 1_000
     max_regex_states: int = 10_000  # NFA states once bounded repeats are expanded
+    max_regex_steps: int = 1_000_000  # NFA states visited while scanning one value
+    max_regex_memo: int = 1_000_000  # NFA state ids held in one pattern's step memo
     max_extends_depth: int = 8
     max_list_values: int = 10_000  # values of one in/not_in list
     max_examples: int = 10_000
@@ -198,7 +200,6 @@ else:  # pragma: no cover - exercised on 3.10 only
 _CHAR, _SPLIT, _ASSERT, _MATCH, _EPS = range(5)
 _ASCII_WORD = frozenset(string.ascii_letters + string.digits + "_")
 _ASCII_SPACE = frozenset(" \t\n\r\f\v")
-_MEMO_MAX = 20_000
 _UNSUPPORTED = {
     "GROUPREF": "a backreference",
     "GROUPREF_EXISTS": "a conditional group",
@@ -211,6 +212,14 @@ _UNSUPPORTED = {
 
 class _RegexError(ValueError):
     """A pattern that does not parse or that the linear-time matcher cannot run."""
+
+
+class _RegexBudget(Exception):
+    """One value needed more than :attr:`_Limits.max_regex_steps` steps (see RulePack)."""
+
+    def __init__(self, length: int = 0) -> None:
+        super().__init__(length)
+        self.length = length
 
 
 def _is_word(ch: str | None, ascii_only: bool) -> bool:
@@ -257,9 +266,16 @@ class _SafeRegex:
 
     Semantics follow ``re.search`` for the supported syntax; case-insensitive matching compares
     the simple lower- and upper-case forms of each character.
+
+    Time and memory are bounded whatever the pattern and the value: the memo of steps holds at
+    most :attr:`_Limits.max_regex_memo` state ids (it starts afresh when full), and one value
+    may cost at most :attr:`_Limits.max_regex_steps` NFA states visited on memo misses, else
+    :class:`_RegexBudget` is raised. Ordinary patterns stay far below it, because their state
+    sets repeat; a large bounded repeat after a loop (``[ab]*a[ab]{1000}$``) makes every
+    character a miss costing a thousand states.
     """
 
-    __slots__ = ("_assertions", "_memo", "_start", "_states", "pattern", "work")
+    __slots__ = ("_assertions", "_memo", "_memo_size", "_start", "_states", "pattern", "work")
 
     def __init__(self, pattern: str) -> None:
         self.pattern = pattern
@@ -284,6 +300,7 @@ class _SafeRegex:
         except RecursionError:
             raise _RegexError("regular expression is nested too deeply") from None
         self._memo: dict[tuple[Any, ...], frozenset[int] | bool] = {}
+        self._memo_size = 0  # state ids held by the memo's keys and values
         self.work = 0  # NFA states visited on memo misses: a deterministic cost measure
 
     # -- compilation (backwards, each piece knows its continuation) --
@@ -442,12 +459,11 @@ class _SafeRegex:
     def search(self, value: str) -> bool:
         """True when the pattern matches anywhere in ``value`` (``re.search`` semantics)."""
         memo = self._memo
-        if len(memo) > _MEMO_MAX:
-            memo.clear()
         current: frozenset[int] = frozenset()
         prev: str | None = None
         n = len(value)
         assertions = self._assertions
+        budget = self.work + LIMITS.max_regex_steps
         for i in range(n + 1):
             cur = value[i] if i < n else None
             key: tuple[Any, ...] = (
@@ -456,7 +472,14 @@ class _SafeRegex:
             hit = memo.get(key)
             if hit is None:
                 hit = self._step(current, prev, cur, i == n - 1)
+                if self.work > budget:
+                    raise _RegexBudget(n)
+                size = len(current) + (0 if isinstance(hit, bool) else len(hit)) + 1
+                if self._memo_size + size > LIMITS.max_regex_memo:
+                    memo.clear()
+                    self._memo_size = 0
                 memo[key] = hit
+                self._memo_size += size
             if isinstance(hit, bool):
                 return True
             current = hit
@@ -1080,15 +1103,29 @@ class RulePack:
 
         Reasons come in pack order. When a ``clear`` rule fires the result is cleared: score 0,
         tier None, ``cleared`` True (the reasons still list every rule that fired).
+
+        Raises :class:`RulePackError` when a ``matches`` pattern needs more than
+        ``LIMITS.max_regex_steps`` steps on one value: the pack, not the row, is unusable then,
+        and a guessed verdict would claim more (or less) than the rules say.
         """
         reasons: list[Reason] = []
         total = 0
         cleared = False
-        for test, points, clear, reason in self._compiled:
-            if test(record):
-                total += points
-                cleared = cleared or clear
-                reasons.append(reason if isinstance(reason, Reason) else reason(record))
+        try:
+            for test, points, clear, reason in self._compiled:
+                if test(record):
+                    total += points
+                    cleared = cleared or clear
+                    reasons.append(reason if isinstance(reason, Reason) else reason(record))
+        except _RegexBudget as exc:
+            rule = self.rules[[c[0] for c in self._compiled].index(test)]
+            raise RulePackError(
+                f"rule '{rule.id}': its regular expression needed more than "
+                f"{LIMITS.max_regex_steps:,} steps on one value of {exc.length:,} characters; "
+                "simplify it (a large bounded repeat such as {1000} makes every character "
+                "cost that many steps)",
+                rule.location,
+            ) from None
         if cleared:
             return Evaluation(0, None, tuple(reasons), True)
         score = 0 if total < 0 else 100 if total > 100 else total
@@ -1529,6 +1566,15 @@ def _parse_layer(display: str, path: Path, errs: _Errors) -> _Layer | None:
             getattr(data, "loc", Location(display, 1, 1)),
         )
         return None
+    if not any(key in _TOP_KEYS for key in data):
+        # Some other YAML-shaped file (extends: /etc/shadow, a config): say so once and
+        # quote none of its keys, so a pack cannot print a readable file into the logs.
+        errs.add(
+            "not a rule pack: none of its top-level keys is a rule-pack key "
+            "(version, name, rules, tiers ...)",
+            data.loc,
+        )
+        return None
     layer = _Layer(display=display, path=path, loc=data.loc)
     for key, value in data.items():
         kloc, vloc = data.key_loc(key), data.value_loc(key)
@@ -1598,15 +1644,10 @@ def _parse_layer(display: str, path: Path, errs: _Errors) -> _Layer | None:
 
 def _read_capped(path: Path, display: str) -> bytes:
     try:
-        if path.stat().st_size > MAX_BYTES:
-            raise RulePackError(
-                f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB", Location(display)
-            )
-        return path.read_bytes()
-    except OSError as exc:
-        raise RulePackError(
-            f"cannot read rule pack: {exc.strerror or exc}", Location(display)
-        ) from None
+        return read_capped(path, display)
+    except DataError as exc:
+        message = exc.message.replace("cannot read file", "cannot read rule pack", 1)
+        raise RulePackError(message, exc.location) from None
 
 
 # ---- resolving names, extends and merging --------------------------------------------------
@@ -1664,7 +1705,8 @@ def _chain(spec: str | Path, errs: _Errors) -> list[_Layer]:
     errs.broken_chain = True
     while resolved is not None:
         display, path = resolved
-        key = str(path.resolve())
+        # realpath, not Path.resolve: a symlink loop is then an open error, not RuntimeError.
+        key = os.path.realpath(path)
         if key in keys:
             names = [layer.display for layer in layers] + [display]
             assert layers[-1].extends is not None

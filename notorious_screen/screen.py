@@ -11,8 +11,13 @@ heavily, so cost follows distinct hosts, not rows.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import operator
+import os
 import re
+import signal
+import sys
 import threading
 import warnings
 import weakref
@@ -625,6 +630,10 @@ class Screener:
         # Forked workers inherit this Screener (indexes built, nothing pickled); matching is
         # pure, so which process screens a key cannot change its row.
         context = multiprocessing.get_context("fork")  # initargs are inherited, not pickled
+        # The workers watch the read end: when this process ends, however it ends (SIGKILL
+        # too), the kernel closes the write end and they exit, so no worker outlives us.
+        watch, alive = os.pipe()
+        main = threading.current_thread() is threading.main_thread()
         with warnings.catch_warnings():
             # Python 3.12+ warns on fork() from a threaded process (Arrow keeps threads);
             # the children run pure-Python matching only, never Arrow's thread pools.
@@ -632,13 +641,23 @@ class Screener:
                 "ignore", "This process .* is multi-threaded", DeprecationWarning
             )
             pool = ProcessPoolExecutor(
-                self.workers - 1, mp_context=context, initializer=_init_worker, initargs=(self,)
+                self.workers - 1,
+                mp_context=context,
+                initializer=_init_worker,
+                initargs=(self, watch, alive, os.getpid(), main),
             )
+            stop = weakref.finalize(self, _stop_pool, pool, alive)
             # The pool forks on demand: one task per process starts them all now.
-            for future in [pool.submit(_ready) for _ in range(self.workers - 1)]:
-                future.result()
+            try:
+                for future in [pool.submit(_ready) for _ in range(self.workers - 1)]:
+                    future.result()
+            except BaseException:
+                stop()
+                raise
+            finally:
+                os.close(watch)
         self._pool = pool
-        weakref.finalize(self, pool.shutdown, wait=False, cancel_futures=True)
+        self._stop = stop
 
     def _submit(self, keys: list[tuple[str, str | None]]) -> list[Future[list[tuple[Any, ...]]]]:
         self._start_workers()
@@ -652,6 +671,7 @@ class Screener:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+            self._stop()  # closes the workers' watch pipe (once, whichever path runs first)
         if self._name_pool is not None:
             self._name_pool.shutdown(wait=True)
             self._name_pool = None
@@ -894,9 +914,44 @@ _PARALLEL_MIN = 4096
 _FORKED: Screener | None = None
 
 
-def _init_worker(screener: Screener) -> None:
+def _init_worker(screener: Screener, watch: int, alive: int, parent: int, main: bool) -> None:
+    """Set up a forked worker: the parent's Screener, no signal handling, death with the parent.
+
+    Ctrl-C and ``kill -TERM -PGID`` reach the whole process group. The parent alone decides
+    (it stops the pool and removes its partial output); a worker that ran the parent's
+    handlers would print a traceback of its own, so it ignores SIGINT and SIGTERM. It still
+    dies with the parent: on Linux through the kernel's parent-death signal (only when the
+    main thread forked: the signal follows the forking thread), everywhere through ``watch``,
+    a pipe whose write end only the parent holds.
+    """
     global _FORKED
     _FORKED = screener
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    os.close(alive)
+    if main and sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the watch was set up
+        os._exit(0)
+    threading.Thread(target=_exit_with_parent, args=(watch,), daemon=True).start()
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _exit_with_parent(watch: int) -> None:
+    with contextlib.suppress(OSError):
+        while os.read(watch, 1):
+            pass
+    os._exit(0)  # end of file: the parent is gone
+
+
+def _stop_pool(pool: Any, alive: int) -> None:
+    pool.shutdown(wait=False, cancel_futures=True)
+    with contextlib.suppress(OSError):
+        os.close(alive)
 
 
 def _ready() -> bool:

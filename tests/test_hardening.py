@@ -1088,9 +1088,17 @@ def test_signals_exit_cleanly_and_leave_nothing_partial(
     dst = tmp_path / "out.csv"
     if previous:
         dst.write_text("previous contents\n")
+    # SIGINT and SIGTERM set to their defaults before exec: the CLI is tested as a terminal
+    # starts it, whatever this process inherited (under `pytest &` SIGINT is ignored).
+    launch = (
+        "import os, signal, sys\n"
+        "signal.signal(signal.SIGINT, signal.SIG_DFL)\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_DFL)\n"
+        "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])\n"
+    )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "notorious_screen", "screen", str(big_input), "-o", str(dst),
-         "--chunksize", "5000", "--progress", "never"],
+        [sys.executable, "-c", launch, "-m", "notorious_screen", "screen", str(big_input),
+         "-o", str(dst), "--chunksize", "5000", "--progress", "never"],
         cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
@@ -1179,7 +1187,9 @@ def test_a_normalized_host_never_holds_a_defang_token(text: str) -> None:
     assert (again.host, again.registrable_domain) == (u.host, u.registrable_domain)
 
 
-@pytest.mark.parametrize("target", ["normalize", "names", "rules", "files"])
+@pytest.mark.parametrize(
+    "target", ["normalize", "names", "rules", "files", "jsonl", "parquet", "xlsx"]
+)
 def test_fuzz_targets_pass_on_their_corpus(target: str) -> None:
     """The fuzz harness still runs, and every input it ever failed on (kept in its corpus)
     stays fixed. The long runs are `python fuzz/run.py --minutes N`."""
