@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from .backtesting import BacktestResult, backtest
 from .editions import ImportedEdition, import_edition
-from .errors import DataError, InputError, Location, NotoriousScreenError, RulePackError
+from .errors import (
+    DataError,
+    InputError,
+    Location,
+    MarketLookupError,
+    NotoriousScreenError,
+    RulePackError,
+)
 from .markets import (
     Edition,
     EditionDiff,
@@ -52,6 +59,7 @@ __all__ = [
     "Location",
     "Market",
     "MarketData",
+    "MarketLookupError",
     "Match",
     "MatchKind",
     "Matcher",

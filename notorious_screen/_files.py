@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from ._arrow import first_byte_in, prefixed
+from ._text import SURROGATES
 from .errors import InputError
 
 __all__ = [
@@ -955,11 +956,8 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
-_SURROGATES = re.compile("[\ud800-\udfff]")
-
-
 def _usv(text: str) -> str:
-    return text if text.isascii() else _SURROGATES.sub("\ufffd", text)
+    return text if text.isascii() else SURROGATES.sub("\ufffd", text)
 
 
 def _rows_batch(

@@ -32,9 +32,10 @@ from typing import TYPE_CHECKING, Any, cast
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
+from ._text import SURROGATES
 from ._variants import GENERIC_LABELS
 from .markets import Market, MarketData
-from .normalize import _SURROGATE_RE, MAX_NAME_LENGTH, NormalizedName, _coerce, normalize_name
+from .normalize import MAX_NAME_LENGTH, NormalizedName, as_text, normalize_name
 
 if TYPE_CHECKING:
     import numpy as np
@@ -222,7 +223,7 @@ class NameIndex:
     # ---- one name ----------------------------------------------------------------------
     def lookup(self, name: object) -> NameHit | None:
         """The key ``name`` names best, or None (also for unusable names). Cached."""
-        text = _coerce(name)
+        text = as_text(name)
         if text is None:
             return None
         cached = self._cache.get(text, _MISS)
@@ -252,7 +253,7 @@ class NameIndex:
         # Longer names are never used (`normalize_name` gives TOO_LONG): no gate for them.
         usable = [i for i in todo if len(names[i]) <= MAX_NAME_LENGTH]
         if usable:
-            values = column([_SURROGATE_RE.sub("\ufffd", names[i]) for i in usable], pa.string())
+            values = column([SURROGATES.sub("\ufffd", names[i]) for i in usable], pa.string())
             for j in np.flatnonzero(self.gate(values)).tolist():
                 found[usable[j]] = self._lookup(normalize_name(names[usable[j]]))
         self._remember([(names[i], found[i]) for i in todo])

@@ -16,7 +16,8 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from .errors import NotoriousScreenError, _printable
+from ._text import printable
+from .errors import NotoriousScreenError
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -457,7 +458,7 @@ def _cmd_markets_show(args: argparse.Namespace) -> int:
             source = data.sources[sid]
             out.append(f"  {sid}: {source.title}" + (f" <{source.url}>" if source.url else ""))
             out.extend(f"      \u201c{text}\u201d" for text in source.excerpts)
-    sys.stdout.write(_printable("\n".join(out)) + "\n")
+    sys.stdout.write(printable("\n".join(out)) + "\n")
     return EXIT_OK
 
 
@@ -530,7 +531,7 @@ def _cmd_markets_history(args: argparse.Namespace) -> int:
             "\n? = not in the data, but the data holds only part of that edition: absence from it "
             "proves nothing."
         )
-    sys.stdout.write(_printable("\n".join(out)) + "\n")
+    sys.stdout.write(printable("\n".join(out)) + "\n")
     return EXIT_OK
 
 
@@ -666,7 +667,7 @@ def _cmd_rules_list(args: argparse.Namespace) -> int:
 
 def _say(text: str) -> None:
     """Print a line holding a pack's text or a path: control and bidi characters escaped."""
-    print(_printable(text))
+    print(printable(text))
 
 
 # ---- end rules -----------------------------------------------------------------------------
@@ -877,7 +878,7 @@ def _screen_with(args: argparse.Namespace, screener: Screener) -> int:
 
 
 def _warn(message: str) -> None:
-    print(_printable(f"notorious-screen: warning: {message}"), file=sys.stderr)
+    print(printable(f"notorious-screen: warning: {message}"), file=sys.stderr)
 
 
 def _same_file(a: str, b: str) -> bool:
@@ -963,7 +964,7 @@ def _screener(**options: Any) -> Screener:
 def _cmd_explain(args: argparse.Namespace) -> int:
     screener = _screener(year=args.year, list=args.list, rules=args.rules, data=args.data)
     # The pack's messages are its author's text: no terminal escapes reach the screen.
-    print(_printable(screener.explain(args.url, name=args.name)))
+    print(printable(screener.explain(args.url, name=args.name)))
     return EXIT_OK
 
 
@@ -1106,7 +1107,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         }
         sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
     else:
-        print(_printable(result.format()))
+        print(printable(result.format()))
         if args.min_precision is not None or args.min_recall is not None:
             print("\ngate: " + ("; ".join(failures) if failures else "passed"))
     for failure in failures:

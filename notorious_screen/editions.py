@@ -27,23 +27,19 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from .errors import DataError, Location
-
-# With markets.py's private helpers: one did-you-mean, one id and host syntax for all market data.
+from ._text import closest, did_you_mean
+from .errors import DataError, Location, MarketLookupError
 from .markets import (
-    _HOST,
-    _ID,
     CONFIDENCES,
+    HOST_SYNTAX,
+    ID_SYNTAX,
     KINDS,
     LIST_LABELS,
     LISTS,
     STATUSES,
     Market,
     MarketData,
-    MarketLookupError,
-    _closest,
-    _did_you_mean,
-    _fold,
+    name_key,
     resolve_data,
 )
 
@@ -278,7 +274,7 @@ class _Importer:
             col = cell.value.strip().lower()
             if col not in known:
                 raise DataError(
-                    f"unknown column {cell.value.strip()!r}{_did_you_mean(col, known)} "
+                    f"unknown column {cell.value.strip()!r}{did_you_mean(col, known)} "
                     f"(columns: {', '.join(COLUMNS)}; optional: {', '.join(OPTIONAL_COLUMNS)})",
                     cell.where,
                 )
@@ -297,7 +293,7 @@ class _Importer:
         value = cell.value.strip().lower() or default
         if value not in choices:
             raise DataError(
-                f"unknown {what} {cell.value.strip()!r}{_did_you_mean(value, choices)} "
+                f"unknown {what} {cell.value.strip()!r}{did_you_mean(value, choices)} "
                 f"(expected one of: {', '.join(choices)})",
                 cell.where,
             )
@@ -321,7 +317,7 @@ class _Importer:
                 raise DataError(
                     f"invalid host {word!r}: write the host name only, e.g. {bare!r}", where
                 )
-            if not _HOST.match(host):
+            if not HOST_SYNTAX.match(host):
                 hint = ""
                 if not host.isascii():
                     try:
@@ -382,7 +378,7 @@ class _Importer:
         if (lst, year) in market.listing_lines:
             first = market.listing_lines[(lst, year)]
             who = repr(market.name)
-            if _fold(name) != _fold(market.name):
+            if name_key(name) != name_key(market.name):
                 who = f"{name!r} is market {market.id!r} ({self.how}), which"
             raise DataError(
                 f"{who} is already listed on {LIST_LABELS[lst]} {year} (line {first})",
@@ -417,7 +413,7 @@ class _Importer:
         except MarketLookupError:
             choices = {o.id: o.id for o in self.data.owners.values()}
             choices.update((n.casefold(), o.id) for o in self.data.owners.values() for n in o.names)
-            close = _closest(text.casefold(), choices)
+            close = closest(text.casefold(), choices)
             hint = f"; did you mean {choices[close]!r}?" if close else ""
             raise DataError(
                 f"unknown owner {text!r}{hint} (known: {', '.join(sorted(self.data.owners))})",
@@ -439,7 +435,7 @@ class _Importer:
         self.how = "by its name"
         if given:
             self.how = "by its id"
-            if not _ID.match(given):
+            if not ID_SYNTAX.match(given):
                 raise DataError(
                     f"invalid id {given!r}: use lowercase letters, digits and hyphens",
                     id_cell.where if id_cell else row["name"].where,
@@ -453,12 +449,12 @@ class _Importer:
         found = self._recognise(row, line, name, hosts, aliases)
         if found is not None:
             return found
-        folded = _fold(name)
+        folded = name_key(name)
         if folded in self.by_name:
             return self.markets[self.by_name[folded]]
         mid = re.sub(r"[^a-z0-9]+", "-", name.casefold()).strip("-") or "market"
-        known = {_fold(n): m for m in self.data.markets.values() for n in m.names}
-        close = _closest(folded, known) if len(folded) >= 4 else None
+        known = {name_key(n): m for m in self.data.markets.values() for n in m.names}
+        close = closest(folded, known) if len(folded) >= 4 else None
         if mid in self.data.markets or (
             close is not None and _ratio(folded, close) >= _LOOKALIKE_CUTOFF
         ):
@@ -497,7 +493,7 @@ class _Importer:
         market = _Market(id=mid, bundled=bundled, line=line, name=bundled.name if bundled else name)
         self.markets[mid] = market
         if bundled is None:  # later rows of the same name are this market, with or without id
-            self.by_name.setdefault(_fold(name), mid)
+            self.by_name.setdefault(name_key(name), mid)
         return market
 
     def _recognise(
@@ -517,9 +513,9 @@ class _Importer:
                 by_host.setdefault(mid, (host, where))
         by_name: dict[str, str] = {}
         for text in (name, *aliases):
-            key = _fold(text)
+            key = name_key(text)
             for m in self.data.markets.values():
-                if key and key in {_fold(n) for n in m.names}:
+                if key and key in {name_key(n) for n in m.names}:
                     by_name.setdefault(m.id, text)
         found = {**{m: f"by host {h}" for m, (h, _) in by_host.items()}}
         for mid, text in by_name.items():
@@ -617,9 +613,9 @@ class _Importer:
                     )
                     break
             market.hosts.append(host)
-        names = {_fold(n) for n in (market.bundled.names if market.bundled else (market.name,))}
+        names = {name_key(n) for n in (market.bundled.names if market.bundled else (market.name,))}
         for text in aliases:
-            if _fold(text) not in names | {_fold(a) for a in market.alias_names}:
+            if name_key(text) not in names | {name_key(a) for a in market.alias_names}:
                 market.alias_names.append(text)
 
     def _edition(self, lst: str, year: int, row: dict[str, _Cell], line: int) -> None:

@@ -3,7 +3,9 @@
     NotoriousScreenError            base of everything this library raises
     ├── DataError                   a YAML file (market data, rule pack) is invalid; has .location
     │   └── RulePackError           a rule pack is invalid (field, operator, regex, extends cycle)
-    └── InputError                  a whole input (file, column, frame) is unusable
+    ├── InputError                  a whole input (file, column, frame) is unusable
+    └── MarketLookupError           an unknown list, edition, market or owner was asked for
+                                    (also a LookupError)
 
 A bad *row* never raises: it gets an error code in its result. Exceptions carry defaults for
 every field so they pickle across process pools.
@@ -11,10 +13,18 @@ every field so they pickle across process pools.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-__all__ = ["DataError", "InputError", "Location", "NotoriousScreenError", "RulePackError"]
+from ._text import printable
+
+__all__ = [
+    "DataError",
+    "InputError",
+    "Location",
+    "MarketLookupError",
+    "NotoriousScreenError",
+    "RulePackError",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,19 +45,7 @@ class NotoriousScreenError(Exception):
     """Base class of every error raised by notorious_screen."""
 
     def __str__(self) -> str:
-        return _printable(super().__str__())
-
-
-# C0/C1 controls (but tab and newline) and bidi overrides: a message may quote a hostile file
-# or pack, and raw ESC sequences in it would drive the terminal that shows the error.
-_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
-def _printable(text: str) -> str:
-    """``text`` with control and bidi-override characters written as ``\\x1b``-style escapes."""
-    return _UNPRINTABLE.sub(
-        lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text
-    )
+        return printable(super().__str__())
 
 
 class DataError(NotoriousScreenError):
@@ -64,8 +62,8 @@ class DataError(NotoriousScreenError):
 
     def __str__(self) -> str:
         if self.location is None:
-            return _printable(self.message)
-        return _printable(f"{self.location}: {self.message}")
+            return printable(self.message)
+        return printable(f"{self.location}: {self.message}")
 
     def __reduce__(self) -> tuple[type[DataError], tuple[str, Location | None]]:
         return (type(self), (self.message, self.location))
@@ -77,3 +75,7 @@ class RulePackError(DataError):
 
 class InputError(NotoriousScreenError):
     """An input as a whole cannot be screened (missing column, unreadable file, bad encoding)."""
+
+
+class MarketLookupError(NotoriousScreenError, LookupError):
+    """An unknown list, edition year, market or owner was asked for (the CLI exits 1)."""

@@ -37,15 +37,19 @@ from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from .errors import DataError, Location, NotoriousScreenError
+from ._text import closest, did_you_mean
+from .errors import DataError, Location, MarketLookupError
 
 if TYPE_CHECKING:  # _yaml imports PyYAML (~30 ms): loading needs it, importing does not
     from ._yaml import YamlList, YamlMap
 
 __all__ = [
     "CONFIDENCES",
+    "HOST_SYNTAX",
+    "ID_SYNTAX",
     "KINDS",
     "LISTS",
+    "LIST_LABELS",
     "STATUSES",
     "Edition",
     "EditionDiff",
@@ -53,13 +57,13 @@ __all__ = [
     "Listing",
     "Market",
     "MarketData",
-    "MarketLookupError",
     "Origin",
     "Owner",
     "Source",
     "check_kind",
     "env_data_files",
     "load_markets",
+    "name_key",
     "resolve_data",
 ]
 
@@ -100,17 +104,17 @@ BASIS_KEYS: tuple[str, ...] = (
     "description",
 )
 
-_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
-_HOST = re.compile(r"(?=.{1,253}\Z)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}\Z")
+#: What a market, owner or source id looks like (``baidu-wangpan``).
+ID_SYNTAX = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
+#: What a host in the market data looks like (lowercase ASCII, dotted, a TLD of 2+ letters).
+HOST_SYNTAX = re.compile(
+    r"(?=.{1,253}\Z)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}\Z"
+)
 _LISTING_KEY = re.compile(r"(\S+) (\S+)\Z")
 
 
 class IncompleteEditionWarning(UserWarning):
     """The chosen edition is only partly known: a market missing from it may still be listed."""
-
-
-class MarketLookupError(NotoriousScreenError, LookupError):
-    """An unknown list, edition year, market or owner was asked for (the CLI exits 1)."""
 
 
 # ---- records -----------------------------------------------------------------------------------
@@ -372,7 +376,7 @@ class MarketData:
             return self.markets[market_id]
         except KeyError:
             raise MarketLookupError(
-                f"unknown market {market_id!r}{_did_you_mean(market_id, self.markets)}"
+                f"unknown market {market_id!r}{did_you_mean(market_id, self.markets)}"
             ) from None
 
     def markets_in(
@@ -420,13 +424,13 @@ class MarketData:
             found = self._host_index.get(".".join(labels[i:]))
             if found is not None:
                 return self.markets[found]
-        key = _fold(text)
+        key = name_key(text)
         for market in sorted(self.markets.values(), key=lambda m: m.id):
-            if key and key in {_fold(n) for n in market.names}:
+            if key and key in {name_key(n) for n in market.names}:
                 return market
         choices = {m.id: m.id for m in self.markets.values()}
         choices.update((n.casefold(), m.id) for m in self.markets.values() for n in m.names)
-        close = _closest(text.casefold(), choices)
+        close = closest(text.casefold(), choices)
         hint = f"; did you mean {choices[close]!r}?" if close else ""
         raise MarketLookupError(f"no market with the id, host or name {query!r}{hint}")
 
@@ -460,12 +464,12 @@ class MarketData:
         >>> load_markets().find_owner("alibaba group").id
         'alibaba'
         """
-        key = _fold(query)
+        key = name_key(query)
         for owner in self.owners.values():
-            if key in {_fold(owner.id), _fold(owner.name), *(_fold(n) for n in owner.names)}:
+            if key in {name_key(n) for n in (owner.id, owner.name, *owner.names)}:
                 return owner
         raise MarketLookupError(
-            f"unknown owner {query!r}{_did_you_mean(query.casefold(), self.owners)}"
+            f"unknown owner {query!r}{did_you_mean(query.casefold(), self.owners)}"
             f" (known: {', '.join(sorted(self.owners))})"
         )
 
@@ -481,7 +485,7 @@ class MarketData:
     def _check_list(self, list: str) -> None:
         if list not in LISTS:
             raise MarketLookupError(
-                f"unknown list {list!r}{_did_you_mean(list, LISTS)} (known: {', '.join(LISTS)})"
+                f"unknown list {list!r}{did_you_mean(list, LISTS)} (known: {', '.join(LISTS)})"
             )
 
 
@@ -489,7 +493,7 @@ def check_kind(kind: str) -> str:
     """``kind`` if it is in :data:`KINDS`, else :class:`MarketLookupError` with a suggestion."""
     if kind not in KINDS:
         raise MarketLookupError(
-            f"unknown kind {kind!r}{_did_you_mean(kind, KINDS)} (known: {', '.join(KINDS)})"
+            f"unknown kind {kind!r}{did_you_mean(kind, KINDS)} (known: {', '.join(KINDS)})"
         )
     return kind
 
@@ -505,20 +509,10 @@ def _market_key(m: Market) -> tuple[bool, str]:
     return (m.physical, m.name.casefold())
 
 
-def _fold(text: str) -> str:
+def name_key(text: str) -> str:
+    """A market or owner name folded for comparison: case and everything but letters and
+    digits gone (``Tao-Bao`` and ``taobao`` meet)."""
     return "".join(ch for ch in text.casefold() if ch.isalnum())
-
-
-def _closest(word: str, choices: Iterable[str]) -> str | None:
-    import difflib  # only error paths need it
-
-    close = difflib.get_close_matches(word, list_(choices), n=1, cutoff=0.6)
-    return close[0] if close else None
-
-
-def _did_you_mean(word: str, choices: Iterable[str]) -> str:
-    close = _closest(word, choices)
-    return f"; did you mean {close!r}?" if close else ""
 
 
 def _clean_host(host: str) -> str:
@@ -725,7 +719,7 @@ def _parse_sources(block: YamlMap) -> tuple[dict[str, Source], dict[str, YamlMap
     out: dict[str, Source] = {}
     rows: dict[str, YamlMap] = {}
     for sid, value in block.items():
-        if not _ID.match(sid):
+        if not ID_SYNTAX.match(sid):
             raise DataError(
                 f"invalid source id {sid!r}: use lowercase letters, digits and hyphens",
                 block.key_loc(sid),
@@ -856,7 +850,7 @@ class _Merger:
         if "id" not in row:
             raise DataError(f"{section[:-1]} is missing key 'id'", row.loc)
         value = row["id"]
-        if not isinstance(value, str) or not _ID.match(value):
+        if not isinstance(value, str) or not ID_SYNTAX.match(value):
             raise DataError(
                 f"invalid {section[:-1]} id {value!r}: use lowercase letters, digits and hyphens",
                 row.value_loc("id"),
@@ -954,7 +948,7 @@ def _keys(m: YamlMap, what: str, *, required: Iterable[str], optional: Iterable[
     for key in m:
         if key not in allowed:
             raise DataError(
-                f"unknown key {key!r} in {what}{_did_you_mean(key, allowed)}", m.key_loc(key)
+                f"unknown key {key!r} in {what}{did_you_mean(key, allowed)}", m.key_loc(key)
             )
     for key in required:
         if key not in m:
@@ -978,7 +972,7 @@ def _choice(m: YamlMap, key: str, choices: tuple[str, ...], what: str) -> str:
     value = m[key]
     if not isinstance(value, str) or value not in choices:
         raise DataError(
-            f"unknown {what} {value!r}{_did_you_mean(str(value), choices)}"
+            f"unknown {what} {value!r}{did_you_mean(str(value), choices)}"
             f" (expected one of: {', '.join(choices)})",
             m.value_loc(key),
         )
@@ -1087,7 +1081,7 @@ class _Parser:
         ids = self._list(m, key, what)
         for sid, where in ids:
             if sid not in self.sources:
-                raise DataError(f"unknown source {sid!r}{_did_you_mean(sid, self.sources)}", where)
+                raise DataError(f"unknown source {sid!r}{did_you_mean(sid, self.sources)}", where)
         return tuple(sid for sid, _ in ids)
 
     # -- sections
@@ -1159,7 +1153,7 @@ class _Parser:
 
     def _id(self, m: YamlMap, what: str) -> str:
         value = m["id"]
-        if not isinstance(value, str) or not _ID.match(value):
+        if not isinstance(value, str) or not ID_SYNTAX.match(value):
             raise DataError(
                 f"invalid {what} id {value!r}: use lowercase letters, digits and hyphens",
                 m.value_loc("id"),
@@ -1169,7 +1163,7 @@ class _Parser:
     def _hosts(self, m: YamlMap, key: str) -> tuple[str, ...]:
         hosts = self._list(m, key, f"{key!r}")
         for host, where in hosts:
-            if not _HOST.match(host):
+            if not HOST_SYNTAX.match(host):
                 raise DataError(
                     f"invalid host {host!r}: write a lowercase ASCII host name without scheme, "
                     "path or wildcard ('*.v.weidian.com' is written 'v.weidian.com')",
@@ -1218,7 +1212,7 @@ class _Parser:
             owner = _opt_text(m, "owner")
             if owner is not None and owner not in owners:
                 raise DataError(
-                    f"unknown owner {owner!r}{_did_you_mean(owner, owners)}", m.value_loc("owner")
+                    f"unknown owner {owner!r}{did_you_mean(owner, owners)}", m.value_loc("owner")
                 )
             hosts = self._hosts(m, "hosts")
             alias_hosts = self._hosts(m, "alias_hosts")
@@ -1341,7 +1335,7 @@ class _Parser:
         (lst, lst_loc), (year_text, year_loc) = self._split(key, where)
         if lst not in LISTS:
             raise DataError(
-                f"unknown list {lst!r}{_did_you_mean(lst, LISTS)} (expected one of: "
+                f"unknown list {lst!r}{did_you_mean(lst, LISTS)} (expected one of: "
                 f"{', '.join(LISTS)})",
                 lst_loc,
             )

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._confusables import skeleton
 from ._names import NameHit, NameIndex
+from ._text import parents
 from ._variants import (
     Candidate,
     Target,
@@ -143,12 +144,6 @@ def _candidate(url: NormalizedURL) -> Candidate | None:
     return Candidate(url.host, registrable, label, suffix, tuple(labels[: -n_suffix - 1]))
 
 
-def _parents(host: str) -> Iterable[str]:
-    labels = host.split(".")
-    for i in range(len(labels)):
-        yield ".".join(labels[i:])
-
-
 class VariantDetector:
     """Lookalike detection for arbitrary target domains (market hosts, a brand's own domains).
 
@@ -181,14 +176,7 @@ class VariantDetector:
     def is_legitimate(self, host: str) -> bool:
         """Whether ``host`` or one of its parents is on the legitimate list."""
         legit = self._legitimate
-        if host in legit:
-            return True
-        dot = host.find(".")
-        while dot >= 0:
-            if host[dot + 1 :] in legit:
-                return True
-            dot = host.find(".", dot + 1)
-        return False
+        return any(parent in legit for parent in parents(host))
 
     def detect(self, url: NormalizedURL) -> Variant | None:
         """The lookalike finding for a normalized URL, or None (also for unusable input)."""
@@ -369,7 +357,7 @@ class Matcher:
         exact_host = host[4:] if host.startswith("www.") else host
         if exact_host in self._primary:
             return "market", self._primary[exact_host], MatchKind.EXACT
-        for parent in _parents(host):
+        for parent in parents(host):
             if parent in self._primary:
                 kind = MatchKind.EXACT if parent == host else MatchKind.SUBDOMAIN
                 return "market", self._primary[parent], kind

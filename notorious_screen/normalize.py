@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Final
 
 import idna
 
+from ._text import SURROGATES
+
 if TYPE_CHECKING:
     import tldextract
 
@@ -34,6 +36,8 @@ __all__ = [
     "ErrorCode",
     "NormalizedName",
     "NormalizedURL",
+    "as_text",
+    "normalize_clean_host",
     "normalize_host",
     "normalize_name",
     "normalize_url",
@@ -117,7 +121,7 @@ class NormalizedName:
 # Input coercion and pre-processing shared by URLs, hosts and names
 
 
-def _coerce(value: object) -> str | None:
+def as_text(value: object) -> str | None:
     """Text of a cell, or None for a missing one (None, NaN, pandas NA/NaT)."""
     if isinstance(value, str):
         return value
@@ -139,7 +143,6 @@ def _coerce(value: object) -> str | None:
         return None
 
 
-_SURROGATE_RE: Final = re.compile("[\ud800-\udfff]")
 # The URL Standard trims C0 controls and space; pasted cells also carry NBSP, ideographic
 # space, zero-width space and BOM at their ends, which no URL legitimately starts or ends with.
 _TRIM_CHARS: Final = "".join(chr(c) for c in range(0x21)) + (
@@ -169,9 +172,9 @@ def _refang_replacement(token: str) -> str:
 
 def _clean(text: str, steps: list[str]) -> str:
     """Surrogates, trimming, tab/newline removal and refanging, each recorded in `steps`."""
-    if not text.isascii() and _SURROGATE_RE.search(text):
+    if not text.isascii() and SURROGATES.search(text):
         # A browser sees a USVString: lone surrogates become U+FFFD before parsing.
-        text = _SURROGATE_RE.sub("\ufffd", text)
+        text = SURROGATES.sub("\ufffd", text)
         steps.append("replaced lone surrogates with U+FFFD")
     trimmed = text.strip(_TRIM_CHARS)
     if trimmed != text:
@@ -926,7 +929,7 @@ def normalize_url(value: object) -> NormalizedURL:
     >>> u.host, u.registrable_domain, u.subdomain, u.path
     ('shop123.taobao.com', 'taobao.com', 'shop123', '/item?id=1')
     """
-    text = _coerce(value)
+    text = as_text(value)
     if text is None:
         return _failure("", None, [], ErrorCode.EMPTY)
     if len(text) > MAX_URL_LENGTH:
@@ -959,7 +962,7 @@ def _normalize_host_str(raw: str) -> NormalizedURL:
     return _finish(raw, None, host_text, port, "", steps)
 
 
-def _ldh_host(host: str) -> NormalizedURL:
+def normalize_clean_host(host: str) -> NormalizedURL:
     """`normalize_host` for a host the caller has already checked to be lowercase dotted
     letter-digit-hyphen labels, the last starting with a letter, no ``xn--`` label: such a host
     is its own WHATWG parse, so only the PSL split is left (the Screener's bulk path)."""
@@ -997,7 +1000,7 @@ def normalize_host(raw: object) -> NormalizedURL:
     >>> normalize_host("ＷＷＷ．Amazon．co．uk.").host
     'www.amazon.co.uk'
     """
-    text = _coerce(raw)
+    text = as_text(raw)
     if text is None:
         return _failure("", None, [], ErrorCode.EMPTY)
     if len(text) > MAX_URL_LENGTH:
@@ -1189,12 +1192,12 @@ def normalize_name(value: object) -> NormalizedName:
     >>> normalize_name("淘宝网官方旗舰店").core
     '淘宝网'
     """
-    text = _coerce(value)
+    text = as_text(value)
     if text is None:
         return NormalizedName("", "", "", (), "", ErrorCode.EMPTY)
     if len(text) > MAX_NAME_LENGTH:
         return NormalizedName(text, "", "", (), "", ErrorCode.TOO_LONG)
-    clean = _SURROGATE_RE.sub(" ", text) if not text.isascii() else text
+    clean = SURROGATES.sub(" ", text) if not text.isascii() else text
     folded = _fold(clean)
     if not folded:
         return NormalizedName(text, "", "", (), "", ErrorCode.EMPTY)

@@ -17,7 +17,6 @@ the pattern.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import hashlib
 import importlib
 import json
@@ -26,7 +25,7 @@ import os
 import re
 import string
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from importlib import resources
@@ -34,6 +33,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeAlias
 
+from ._text import did_you_mean, is_under
 from ._yaml import YamlList, YamlMap, load_yaml_bytes, read_capped
 from .errors import DataError, Location, RulePackError
 from .markets import KINDS, LISTS, STATUSES
@@ -569,12 +569,6 @@ def _clean_host(raw: str) -> str:
     return host
 
 
-def _under(host: str, parents: Iterable[str]) -> bool:
-    if not parents:  # the common case: a pack with no brand lists, asked for every key
-        return False
-    return any(host == p or host.endswith("." + p) for p in parents)
-
-
 def _split_store(entry: str) -> tuple[str, str]:
     # The project's own WHATWG normalizer, not urlsplit: it never raises on crawler junk
     # (urlsplit does, e.g. on "hxxps://x[.]com") and reads hosts the way matching does.
@@ -612,7 +606,7 @@ class BrandProfile:
         """True when ``host`` is one of the brand's own domains or a subdomain of one."""
         if not host or not self.own_domains:
             return False
-        return _under(_clean_host(host), self.own_domains)
+        return is_under(_clean_host(host), self.own_domains)
 
     def is_authorized(
         self, *, host: str | None = None, url: str | None = None, store_id: str | None = None
@@ -621,7 +615,7 @@ class BrandProfile:
         if store_id is not None and store_id in self.authorized_store_ids:
             return True
         h = _clean_host(host) if host else None
-        if h and _under(h, self.authorized_hosts):
+        if h and is_under(h, self.authorized_hosts):
             return True
         if url and self.authorized_stores:
             u_host, u_path = _split_store(url) if isinstance(url, str) else ("", "")
@@ -661,13 +655,6 @@ Record = Mapping[str, Any]
 _Test = Callable[[Record], bool]
 
 
-def _suggest(word: object, choices: Iterable[str]) -> str:
-    if not isinstance(word, str):
-        return ""
-    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
-
-
 def _type_name(value: object) -> str:
     if value is None:
         return "null"
@@ -700,7 +687,7 @@ def _check_scalar(fname: str, ftype: FieldType, value: object) -> str | None:
             return f"'{fname}' is a string field; expected a string, got {_type_name(value)}{hint}"
         vocab = VOCABULARIES.get(fname)
         if vocab is not None and value not in vocab:
-            return f"unknown {fname} '{value}'{_suggest(value, vocab)}"
+            return f"unknown {fname} '{value}'{did_you_mean(value, vocab)}"
         return None
     if ftype is _B:
         if not isinstance(value, bool):
@@ -719,9 +706,9 @@ def _check_test(fname: str, op: str, value: object) -> tuple[str | None, Any]:
     """Validate one field test; return (error, normalised value)."""
     ftype = FIELDS.get(fname)
     if ftype is None:
-        return f"unknown field '{fname}'{_suggest(fname, FIELDS)}", None
+        return f"unknown field '{fname}'{did_you_mean(fname, FIELDS)}", None
     if op not in OPERATORS:
-        return f"unknown operator '{op}'{_suggest(op, OPERATORS)}", None
+        return f"unknown operator '{op}'{did_you_mean(op, OPERATORS)}", None
     allowed = _OPS_BY_TYPE[ftype]
     if op not in allowed:
         return (
@@ -919,7 +906,7 @@ def _parse_template(text: str) -> tuple[_Template | None, str | None]:
             continue
         if fname not in FIELDS or spec or conv:
             shown = fname + (f"!{conv}" if conv else "") + (f":{spec}" if spec else "")
-            return None, f"message: unknown field '{{{shown}}}'{_suggest(fname, FIELDS)}"
+            return None, f"message: unknown field '{{{shown}}}'{did_you_mean(fname, FIELDS)}"
         parts.append((literal, fname))
     return tuple(parts), None
 
@@ -1222,7 +1209,7 @@ class _Layer:
 def _keys_check(m: YamlMap, allowed: Sequence[str], what: str, errs: _Errors) -> None:
     for key in m:
         if key not in allowed:
-            errs.add(f"unknown {what} key '{key}'{_suggest(key, allowed)}", m.key_loc(key))
+            errs.add(f"unknown {what} key '{key}'{did_you_mean(key, allowed)}", m.key_loc(key))
 
 
 def _str_list(
@@ -1288,7 +1275,7 @@ def _parse_condition(node: object, where: Location, depth: int, errs: _Errors) -
             if key in OPERATORS:
                 msg = f"operator '{key}' needs a field: write 'FIELD: {{{key}: VALUE}}'"
             else:
-                msg = f"unknown field '{key}'{_suggest(key, (*FIELDS, *_COMBINATORS))}"
+                msg = f"unknown field '{key}'{did_you_mean(key, (*FIELDS, *_COMBINATORS))}"
             errs.add(msg, kloc)
             ok = False
     if not ok:
@@ -1500,7 +1487,7 @@ def _parse_brand(node: object, where: Location, errs: _Errors) -> dict[str, Any]
         lists: list[str] = []
         for raw, loc in _str_list(node, "watch_lists", errs, what="list id"):
             if raw not in WATCH_LISTS:
-                errs.add(f"unknown watch list '{raw}'{_suggest(raw, WATCH_LISTS)}", loc)
+                errs.add(f"unknown watch list '{raw}'{did_you_mean(raw, WATCH_LISTS)}", loc)
                 continue
             lists.append(raw)
         out["watch_lists"] = tuple(lists)
@@ -1579,7 +1566,7 @@ def _parse_layer(display: str, path: Path, errs: _Errors) -> _Layer | None:
     for key, value in data.items():
         kloc, vloc = data.key_loc(key), data.value_loc(key)
         if key not in _TOP_KEYS:
-            errs.add(f"unknown top-level key '{key}'{_suggest(key, _TOP_KEYS)}", kloc)
+            errs.add(f"unknown top-level key '{key}'{did_you_mean(key, _TOP_KEYS)}", kloc)
         elif key == "version":
             if type(value) is not int or value != 1:
                 errs.add(
@@ -1687,7 +1674,7 @@ def _resolve(
     bundled = _bundled()
     if spec not in bundled:
         errs.add(
-            f"unknown bundled rule pack '{spec}'{_suggest(spec, bundled)} "
+            f"unknown bundled rule pack '{spec}'{did_you_mean(spec, bundled)} "
             "(give a path ending in .yaml for a file)",
             where,
         )
@@ -1749,7 +1736,8 @@ def _build(spec: str | Path, errs: _Errors) -> RulePack | None:
         else:
             for rid, where in layer.disable:
                 if rid not in rules:
-                    errs.add(f"cannot disable unknown rule '{rid}'{_suggest(rid, rules)}", where)
+                    hint = did_you_mean(rid, rules)
+                    errs.add(f"cannot disable unknown rule '{rid}'{hint}", where)
                 else:
                     del rules[rid]
                     disabled_ids.add(rid)
@@ -1778,7 +1766,7 @@ def _build(spec: str | Path, errs: _Errors) -> RulePack | None:
         ex = draft.example
         ok = True
         if ex.tier is not None and ex.tier not in tier_names:
-            hint = _suggest(ex.tier, tier_names)
+            hint = did_you_mean(ex.tier, tier_names)
             if not hint and ex.tier.lower() in ("none", "null", "no"):
                 hint = "; write 'tier: null' for no tier"
             errs.add(f"unknown tier '{ex.tier}'{hint}", draft.tier_loc)
@@ -1791,7 +1779,7 @@ def _build(spec: str | Path, errs: _Errors) -> RulePack | None:
                 if rid in disabled_ids:
                     errs.add(f"rule '{rid}' is disabled in this pack, so it cannot fire", where)
                 else:
-                    errs.add(f"unknown rule '{rid}'{_suggest(rid, rules)}", where)
+                    errs.add(f"unknown rule '{rid}'{did_you_mean(rid, rules)}", where)
                 ok = False
         if ok:
             examples.append(ex)

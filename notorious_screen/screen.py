@@ -15,7 +15,6 @@ import contextlib
 import ctypes
 import operator
 import os
-import re
 import signal
 import sys
 import threading
@@ -35,10 +34,11 @@ from ._arrow import Ints, StringIndex, bools, column, indices, mask, take
 from ._bulk import HostResolver, UnknownHosts, fast_hosts
 from ._names import NameHit
 from ._psl import LabelView
+from ._text import SURROGATES
 from .errors import InputError
 from .markets import Edition, Listing, Market, MarketData, Owner, resolve_data
 from .match import Match, Matcher, MatchKind, VariantClass, VariantDetector
-from .normalize import PSL_VERSION, ErrorCode, _coerce, _ldh_host, normalize_host
+from .normalize import PSL_VERSION, ErrorCode, as_text, normalize_clean_host, normalize_host
 from .rules import Evaluation, Reason, RulePack, load_rule_pack
 
 if TYPE_CHECKING:
@@ -695,7 +695,7 @@ class Screener:
             # A host under no market or owner host (resolved in bulk, so the pack is
             # host-free): its row follows from what the matcher found; thousands of unrelated
             # shops share the "no match" row, so the Match itself is built only once per row.
-            url = _ldh_host(text)
+            url = normalize_clean_host(text)
             found = self.matcher._found_unresolved(url)
             market, owner, match_kind, variant, imitates, similarity, _ = found
             signature = self._row_signature(
@@ -707,7 +707,9 @@ class Screener:
                 return row
             match = self.matcher._build(url, url.input, None, *found)
         else:
-            target: object = None if kind == "n" else text if kind == "u" else _ldh_host(text)
+            target: object = (
+                None if kind == "n" else text if kind == "u" else normalize_clean_host(text)
+            )
             match = self.matcher.match(target, name=name)
             if self._host_free:
                 # Many distinct inputs give the same row: build each row once.
@@ -1150,7 +1152,7 @@ def _to_arrow_strings(series: pd.Series[Any]) -> pa.Array:
             return _as_string_array(pa.array(series))
         except UnicodeEncodeError:  # a Python-backed string column holding surrogates
             pass
-    values = [v if isinstance(v, str) else _coerce(v) for v in series.tolist()]
+    values = [v if isinstance(v, str) else as_text(v) for v in series.tolist()]
     try:
         return pa.array(values, type=pa.string())
     except UnicodeEncodeError:
@@ -1158,10 +1160,7 @@ def _to_arrow_strings(series: pd.Series[Any]) -> pa.Array:
 
 
 def _usv(text: str | None) -> str | None:
-    return None if text is None else _SURROGATES.sub("\ufffd", text)
-
-
-_SURROGATES = re.compile("[\ud800-\udfff]")
+    return None if text is None else SURROGATES.sub("\ufffd", text)
 
 
 def check_columns(

@@ -14,7 +14,7 @@ from notorious_screen._arrow import first_byte_in, prefixed
 from notorious_screen._bulk import HostResolver, fast_hosts
 from notorious_screen.markets import load_markets
 from notorious_screen.match import Matcher
-from notorious_screen.normalize import MAX_URL_LENGTH, _ldh_host, normalize_host
+from notorious_screen.normalize import MAX_URL_LENGTH, normalize_clean_host, normalize_host
 
 # The specification of a clean URL, written as one regular expression (the implementation
 # works on the bytes with NumPy instead, several times faster on a million rows).
@@ -79,7 +79,7 @@ def test_a_fast_host_is_what_the_normalizer_finds(value: str) -> None:
         url = normalize_url(value)
         assert url.error is None and url.host == host and url.host_unicode == host
         # and the engine's shortcut for such a host gives the normalizer's whole answer
-        assert _ldh_host(host) == normalize_host(host)
+        assert normalize_clean_host(host) == normalize_host(host)
 
 
 @pytest.fixture(scope="module")
@@ -151,7 +151,7 @@ def test_matching_a_host_known_to_be_under_no_table_host_skips_nothing_else(
     groups = resolver.groups(pa.array(hosts, pa.string())).tolist()
     checked = 0
     for host, group in zip(hosts, groups, strict=True):
-        url = _ldh_host(host) if fast_hosts(pa.array([host])).to_pylist()[0] else None
+        url = normalize_clean_host(host) if fast_hosts(pa.array([host])).to_pylist()[0] else None
         if group == -1 and url is not None:
             found = matcher._found_unresolved(url)
             assert matcher._build(url, url.input, None, *found) == matcher.match(url), host
