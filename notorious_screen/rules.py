@@ -7,24 +7,20 @@ operators, value types, regular expressions, ``extends`` chains) and reports eac
 ``path:line:column: message``; evaluation then runs pre-compiled closures, so it costs a few
 microseconds per record. The format reference is ``docs/rules.md``.
 
-Regular expressions (``matches``) run on a small linear-time engine in this module (a
-memoised Thompson NFA over the pattern as parsed by :mod:`re`'s own parser): Python's ``re``
-backtracks, and no pattern check short of a full ambiguity analysis stops polynomial blow-ups
-such as ``.*a.*a.*b`` (minutes on a 2 KB string). Here every value is scanned once, whatever
-the pattern.
+Regular expressions (``matches``) run on the linear-time engine of ``_regex``: every value is
+scanned once, whatever the pattern.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib
 import json
 import math
+import operator
 import os
 import re
 import string
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -33,6 +29,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeAlias
 
+from ._regex import REGEX_LIMITS, RegexBudget, RegexError, SafeRegex
 from ._text import did_you_mean, is_under
 from ._yaml import YamlList, YamlMap, load_yaml_bytes, read_capped
 from .errors import DataError, Location, RulePackError
@@ -135,33 +132,6 @@ VOCABULARIES: Mapping[str, frozenset[str]] = MappingProxyType(
 #: Watch lists a brand profile may name.
 WATCH_LISTS = frozenset(LISTS)
 
-_SCALAR_OPS = ("equals", "in", "not_in", "exists")
-_STR_OPS = (*_SCALAR_OPS, "contains", "startswith", "endswith", "matches")
-_NUM_OPS = (*_SCALAR_OPS, "gt", "gte", "lt", "lte")
-_OPS_BY_TYPE: Mapping[FieldType, tuple[str, ...]] = MappingProxyType(
-    {
-        _S: _STR_OPS,
-        _B: ("equals", "exists"),
-        _I: _NUM_OPS,
-        _N: _NUM_OPS,
-        _L: ("contains", "in", "not_in", "exists"),
-    }
-)
-#: Every condition operator.
-OPERATORS: tuple[str, ...] = (
-    "equals",
-    "in",
-    "not_in",
-    "contains",
-    "startswith",
-    "endswith",
-    "matches",
-    "gt",
-    "gte",
-    "lt",
-    "lte",
-    "exists",
-)
 _COMBINATORS = ("all", "any", "not")
 
 
@@ -171,10 +141,10 @@ class _Limits:
 
     max_rules: int = 10_000
     max_depth: int = 32  # condition nesting (all/any/not levels)
-    max_regex_length: int = 1_000
-    max_regex_states: int = 10_000  # NFA states once bounded repeats are expanded
-    max_regex_steps: int = 1_000_000  # NFA states visited while scanning one value
-    max_regex_memo: int = 1_000_000  # NFA state ids held in one pattern's step memo
+    max_regex_length: int = REGEX_LIMITS.max_regex_length
+    max_regex_states: int = REGEX_LIMITS.max_regex_states
+    max_regex_steps: int = REGEX_LIMITS.max_regex_steps
+    max_regex_memo: int = REGEX_LIMITS.max_regex_memo
     max_extends_depth: int = 8
     max_list_values: int = 10_000  # values of one in/not_in list
     max_examples: int = 10_000
@@ -184,310 +154,6 @@ class _Limits:
 LIMITS = _Limits()
 
 
-# ---- a linear-time regular-expression matcher ----------------------------------------------
-# Python's re parser gives us the syntax (and its error messages) for free; we compile its parse
-# tree to a Thompson NFA and simulate it (Pike-VM style, no captures) with memoised steps, so
-# the matcher is in effect a lazily built DFA: one dict lookup per input character after warm-up,
-# and never more than O(len(value) * states) work. Features with no linear-time simulation
-# (backreferences, lookaround, conditionals, atomic groups, possessive quantifiers) are refused.
-if sys.version_info >= (3, 11):
-    _sre_parse: Any = importlib.import_module("re._parser")
-    _sre: Any = importlib.import_module("re._constants")
-else:  # pragma: no cover - exercised on 3.10 only
-    _sre_parse = importlib.import_module("sre_parse")
-    _sre = importlib.import_module("sre_constants")
-
-_CHAR, _SPLIT, _ASSERT, _MATCH, _EPS = range(5)
-_ASCII_WORD = frozenset(string.ascii_letters + string.digits + "_")
-_ASCII_SPACE = frozenset(" \t\n\r\f\v")
-_UNSUPPORTED = {
-    "GROUPREF": "a backreference",
-    "GROUPREF_EXISTS": "a conditional group",
-    "ASSERT": "a lookahead/lookbehind",
-    "ASSERT_NOT": "a negative lookahead/lookbehind",
-    "ATOMIC_GROUP": "an atomic group",
-    "POSSESSIVE_REPEAT": "a possessive quantifier",
-}
-
-
-class _RegexError(ValueError):
-    """A pattern that does not parse or that the linear-time matcher cannot run."""
-
-
-class _RegexBudget(Exception):
-    """One value needed more than :attr:`_Limits.max_regex_steps` steps (see RulePack)."""
-
-    def __init__(self, length: int = 0) -> None:
-        super().__init__(length)
-        self.length = length
-
-
-def _is_word(ch: str | None, ascii_only: bool) -> bool:
-    if ch is None:
-        return False
-    if ascii_only:
-        return ch in _ASCII_WORD
-    return ch.isalnum() or ch == "_"
-
-
-def _category(cat: Any, ascii_only: bool) -> Callable[[str], bool]:
-    name = str(cat)
-    if ascii_only:
-        table: dict[str, Callable[[str], bool]] = {
-            "CATEGORY_DIGIT": lambda c: "0" <= c <= "9",
-            "CATEGORY_NOT_DIGIT": lambda c: not ("0" <= c <= "9"),
-            "CATEGORY_SPACE": lambda c: c in _ASCII_SPACE,
-            "CATEGORY_NOT_SPACE": lambda c: c not in _ASCII_SPACE,
-            "CATEGORY_WORD": lambda c: c in _ASCII_WORD,
-            "CATEGORY_NOT_WORD": lambda c: c not in _ASCII_WORD,
-        }
-    else:
-        table = {
-            "CATEGORY_DIGIT": str.isdecimal,
-            "CATEGORY_NOT_DIGIT": lambda c: not c.isdecimal(),
-            "CATEGORY_SPACE": str.isspace,
-            "CATEGORY_NOT_SPACE": lambda c: not c.isspace(),
-            "CATEGORY_WORD": lambda c: c.isalnum() or c == "_",
-            "CATEGORY_NOT_WORD": lambda c: not (c.isalnum() or c == "_"),
-        }
-    if name not in table:  # pragma: no cover - categories of bytes/locale patterns only
-        raise _RegexError(f"unsupported character category {name}")
-    return table[name]
-
-
-def _case_variants(ch: str, ignore_case: bool) -> tuple[str, ...]:
-    if not ignore_case:
-        return (ch,)
-    return tuple(dict.fromkeys((ch, ch.lower(), ch.upper())))
-
-
-class _SafeRegex:
-    """A compiled pattern whose :meth:`search` takes time linear in the subject's length.
-
-    Semantics follow ``re.search`` for the supported syntax; case-insensitive matching compares
-    the simple lower- and upper-case forms of each character.
-
-    Time and memory are bounded whatever the pattern and the value: the memo of steps holds at
-    most :attr:`_Limits.max_regex_memo` state ids (it starts afresh when full), and one value
-    may cost at most :attr:`_Limits.max_regex_steps` NFA states visited on memo misses, else
-    :class:`_RegexBudget` is raised. Ordinary patterns stay far below it, because their state
-    sets repeat; a large bounded repeat after a loop (``[ab]*a[ab]{1000}$``) makes every
-    character a miss costing a thousand states.
-    """
-
-    __slots__ = ("_assertions", "_memo", "_memo_size", "_start", "_states", "pattern", "work")
-
-    def __init__(self, pattern: str) -> None:
-        self.pattern = pattern
-        if len(pattern) > LIMITS.max_regex_length:
-            raise _RegexError(
-                f"regular expression is longer than {LIMITS.max_regex_length} characters"
-            )
-        try:
-            parsed = _sre_parse.parse(pattern, 0)
-        except re.error as exc:
-            where = f" at position {exc.pos}" if exc.pos is not None else ""
-            raise _RegexError(f"invalid regular expression: {exc.msg}{where}") from None
-        except RecursionError:
-            raise _RegexError("regular expression is nested too deeply") from None
-        flags = int(parsed.state.flags)
-        # [kind, a, b]: CHAR a=predicate b=next; SPLIT a,b=next; ASSERT a=(name, flags) b=next;
-        # EPS b=next; MATCH.
-        self._states: list[list[Any]] = [[_MATCH, None, None]]
-        self._assertions = False
-        try:
-            self._start = self._seq(list(parsed), 0, flags)
-        except RecursionError:
-            raise _RegexError("regular expression is nested too deeply") from None
-        self._memo: dict[tuple[Any, ...], frozenset[int] | bool] = {}
-        self._memo_size = 0  # state ids held by the memo's keys and values
-        self.work = 0  # NFA states visited on memo misses: a deterministic cost measure
-
-    # -- compilation (backwards, each piece knows its continuation) --
-    def _emit(self, kind: int, a: Any, b: Any) -> int:
-        if len(self._states) >= LIMITS.max_regex_states:
-            raise _RegexError(
-                f"regular expression is too large once repeats are expanded "
-                f"(more than {LIMITS.max_regex_states} states)"
-            )
-        self._states.append([kind, a, b])
-        return len(self._states) - 1
-
-    def _seq(self, items: Sequence[Any], nxt: int, flags: int) -> int:
-        for op, av in reversed(items):
-            nxt = self._node(op, av, nxt, flags)
-        return nxt
-
-    def _node(self, op: Any, av: Any, nxt: int, flags: int) -> int:
-        name = str(op)
-        icase = bool(flags & _sre.SRE_FLAG_IGNORECASE)
-        ascii_only = bool(flags & _sre.SRE_FLAG_ASCII)
-        if name in _UNSUPPORTED:
-            raise _RegexError(
-                f"regular expression uses {_UNSUPPORTED[name]}, which the linear-time "
-                "matcher does not support"
-            )
-        if name == "LITERAL":
-            chars = frozenset(_case_variants(chr(av), icase))
-            return self._emit(_CHAR, chars.__contains__, nxt)
-        if name == "NOT_LITERAL":
-            chars = frozenset(_case_variants(chr(av), icase))
-            return self._emit(_CHAR, lambda c: c not in chars, nxt)
-        if name == "ANY":
-            if flags & _sre.SRE_FLAG_DOTALL:
-                return self._emit(_CHAR, lambda c: True, nxt)
-            return self._emit(_CHAR, lambda c: c != "\n", nxt)
-        if name == "IN":
-            return self._emit(_CHAR, self._charset(av, icase, ascii_only), nxt)
-        if name == "BRANCH":
-            starts = [self._seq(list(alt), nxt, flags) for alt in av[1]]
-            head = starts[-1]
-            for s in reversed(starts[:-1]):
-                head = self._emit(_SPLIT, s, head)
-            return head
-        if name == "SUBPATTERN":
-            _group, add, remove, body = av
-            return self._seq(list(body), nxt, (flags | add) & ~remove)
-        if name in ("MAX_REPEAT", "MIN_REPEAT"):
-            lo, hi, body = av
-            items = list(body)
-            if hi == _sre.MAXREPEAT:
-                loop = self._emit(_SPLIT, None, nxt)
-                self._states[loop][1] = self._seq(items, loop, flags)
-                tail = loop
-            else:
-                tail = nxt
-                for _ in range(hi - lo):
-                    tail = self._emit(_SPLIT, self._seq(items, tail, flags), nxt)
-            for _ in range(lo):
-                tail = self._seq(items, tail, flags)
-            return tail
-        if name == "AT":
-            self._assertions = True
-            multiline = bool(flags & _sre.SRE_FLAG_MULTILINE)
-            return self._emit(_ASSERT, (str(av), multiline, ascii_only), nxt)
-        raise _RegexError(f"unsupported regular-expression construct {name}")  # pragma: no cover
-
-    def _charset(self, items: Any, icase: bool, ascii_only: bool) -> Callable[[str], bool]:
-        negate = False
-        singles: set[str] = set()
-        ranges: list[tuple[int, int]] = []
-        cats: list[Callable[[str], bool]] = []
-        for op, av in items:
-            name = str(op)
-            if name == "NEGATE":
-                negate = True
-            elif name == "LITERAL":
-                singles.add(chr(av))
-            elif name == "RANGE":
-                ranges.append((av[0], av[1]))
-            elif name == "CATEGORY":
-                cats.append(_category(av, ascii_only))
-            else:  # pragma: no cover - bytes/locale-only set items
-                raise _RegexError(f"unsupported character-set item {name}")
-        frozen = frozenset(singles)
-
-        def one(c: str) -> bool:
-            if c in frozen:
-                return True
-            o = ord(c)
-            for lo, hi in ranges:
-                if lo <= o <= hi:
-                    return True
-            return any(cat(c) for cat in cats)
-
-        def test(c: str) -> bool:
-            hit = any(one(v) for v in _case_variants(c, icase))
-            return hit != negate
-
-        return test
-
-    # -- simulation --
-    def _holds(
-        self, spec: tuple[str, bool, bool], prev: str | None, cur: str | None, last: bool
-    ) -> bool:
-        name, multiline, ascii_only = spec
-        if name == "AT_BEGINNING_STRING":
-            return prev is None
-        if name == "AT_END_STRING":
-            return cur is None
-        if name == "AT_BEGINNING":
-            return prev is None or (multiline and prev == "\n")
-        if name == "AT_END":
-            if cur is None:
-                return True
-            return cur == "\n" and (multiline or last)
-        if name == "AT_BOUNDARY":
-            return _is_word(prev, ascii_only) != _is_word(cur, ascii_only)
-        if name == "AT_NON_BOUNDARY":
-            # re's \B never matches in an empty string; elsewhere it is the negation of \b.
-            if prev is None and cur is None:
-                return False
-            return _is_word(prev, ascii_only) == _is_word(cur, ascii_only)
-        raise _RegexError(f"unsupported anchor {name}")  # pragma: no cover
-
-    def _step(
-        self, current: frozenset[int], prev: str | None, cur: str | None, last: bool
-    ) -> frozenset[int] | bool:
-        states = self._states
-        seen: set[int] = set()
-        stack = [*current, self._start]
-        nxt: set[int] = set()
-        while stack:
-            s = stack.pop()
-            if s in seen:
-                continue
-            seen.add(s)
-            kind, a, b = states[s]
-            if kind == _CHAR:
-                if cur is not None and a(cur):
-                    nxt.add(b)
-            elif kind == _SPLIT:
-                stack.append(b)
-                stack.append(a)
-            elif kind == _ASSERT:
-                if self._holds(a, prev, cur, last):
-                    stack.append(b)
-            elif kind == _EPS:  # pragma: no cover - not emitted today
-                stack.append(b)
-            else:
-                self.work += len(seen)
-                return True
-        self.work += len(seen)
-        return frozenset(nxt)
-
-    def search(self, value: str) -> bool:
-        """True when the pattern matches anywhere in ``value`` (``re.search`` semantics)."""
-        memo = self._memo
-        current: frozenset[int] = frozenset()
-        prev: str | None = None
-        n = len(value)
-        assertions = self._assertions
-        budget = self.work + LIMITS.max_regex_steps
-        for i in range(n + 1):
-            cur = value[i] if i < n else None
-            key: tuple[Any, ...] = (
-                (current, prev, cur, i == n - 1) if assertions else (current, cur)
-            )
-            hit = memo.get(key)
-            if hit is None:
-                hit = self._step(current, prev, cur, i == n - 1)
-                if self.work > budget:
-                    raise _RegexBudget(n)
-                size = len(current) + (0 if isinstance(hit, bool) else len(hit)) + 1
-                if self._memo_size + size > LIMITS.max_regex_memo:
-                    memo.clear()
-                    self._memo_size = 0
-                memo[key] = hit
-                self._memo_size += size
-            if isinstance(hit, bool):
-                return True
-            current = hit
-            prev = cur
-        return False
-
-
-# ---- the pack model ------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class FieldTest:
     """One test of one record field, e.g. ``FieldTest("similarity", "gte", 90)``."""
@@ -702,96 +368,161 @@ def _check_scalar(fname: str, ftype: FieldType, value: object) -> str | None:
     return None  # pragma: no cover
 
 
+def _check_exists(fname: str, ftype: FieldType, value: object) -> tuple[str | None, Any]:
+    if not isinstance(value, bool):
+        return f"'exists' takes true or false, got {_type_name(value)}", None
+    return None, value
+
+
+def _check_value(fname: str, ftype: FieldType, value: object) -> tuple[str | None, Any]:
+    return _check_scalar(fname, ftype, value), value
+
+
+def _check_values(fname: str, ftype: FieldType, value: object) -> tuple[str | None, Any]:
+    if not isinstance(value, list | tuple) or not value:
+        return f"'{{op}}' takes a non-empty list, got {_type_name(value)}", None
+    if len(value) > LIMITS.max_list_values:
+        return f"'{{op}}' list has more than {LIMITS.max_list_values} values", None
+    for item in value:
+        err = _check_scalar(fname, ftype, item)
+        if err:
+            return err, None
+    return None, tuple(value)
+
+
+def _check_text(fname: str, ftype: FieldType, value: object) -> tuple[str | None, Any]:
+    if ftype is not _S:  # contains on a list field: one integer
+        return _check_value(fname, ftype, value)
+    if not isinstance(value, str):
+        return f"'{{op}}' takes a string, got {_type_name(value)}", None
+    return None, value
+
+
+def _check_affix(fname: str, ftype: FieldType, value: object) -> tuple[str | None, Any]:
+    # startswith/endswith take one string or a list of them
+    if isinstance(value, list | tuple):
+        return _check_values(fname, ftype, value)
+    return _check_text(fname, ftype, value)
+
+
+def _check_regex(fname: str, ftype: FieldType, value: object) -> tuple[str | None, Any]:
+    if not isinstance(value, str):
+        return f"'matches' takes a regular expression string, got {_type_name(value)}", None
+    try:
+        SafeRegex(value)
+    except RegexError as exc:
+        return str(exc), None
+    return None, value
+
+
+def _compile_exists(f: str, ftype: FieldType, v: Any) -> _Test:
+    if v:
+        return lambda r: r.get(f) is not None
+    return lambda r: r.get(f) is None
+
+
+def _compile_in(f: str, ftype: FieldType, v: Any) -> _Test:
+    values = frozenset(v)
+    if ftype is _L:  # any of the list's items
+        return lambda r: (x := r.get(f)) is not None and not values.isdisjoint(x)
+    return lambda r: r.get(f) in values
+
+
+def _compile_not_in(f: str, ftype: FieldType, v: Any) -> _Test:
+    values = frozenset(v)
+    if ftype is _L:
+        return lambda r: (x := r.get(f)) is not None and values.isdisjoint(x)
+    return lambda r: (x := r.get(f)) is not None and x not in values
+
+
+def _compile_startswith(f: str, ftype: FieldType, v: Any) -> _Test:
+    prefixes = v if isinstance(v, str) else tuple(v)
+    return lambda r: (x := r.get(f)) is not None and bool(x.startswith(prefixes))
+
+
+def _compile_endswith(f: str, ftype: FieldType, v: Any) -> _Test:
+    suffixes = v if isinstance(v, str) else tuple(v)
+    return lambda r: (x := r.get(f)) is not None and bool(x.endswith(suffixes))
+
+
+def _compile_matches(f: str, ftype: FieldType, v: Any) -> _Test:
+    rx = SafeRegex(v)
+    return lambda r: (x := r.get(f)) is not None and rx.search(x)
+
+
+def _comparison(compare: Callable[[Any, Any], bool]) -> Callable[[str, FieldType, Any], _Test]:
+    def build(f: str, ftype: FieldType, v: Any) -> _Test:
+        return lambda r: (x := r.get(f)) is not None and bool(compare(x, v))
+
+    return build
+
+
+@dataclass(frozen=True, slots=True)
+class _Operator:
+    """A condition operator: the field types it applies to, how its value is checked at load
+    (an error naming the operator as ``{op}``, and the value as compiled), and the test it
+    compiles to."""
+
+    types: frozenset[FieldType]
+    check: Callable[[str, FieldType, object], tuple[str | None, Any]]
+    compile: Callable[[str, FieldType, Any], _Test]
+
+
+_ALL_TYPES = frozenset(FieldType)
+#: The operators, in the order messages list them: one table for validation and compilation.
+_OPERATORS: Mapping[str, _Operator] = MappingProxyType(
+    {
+        "equals": _Operator(
+            frozenset({_S, _B, _I, _N}),
+            _check_value,
+            lambda f, t, v: lambda r: bool(r.get(f) == v),
+        ),
+        "in": _Operator(frozenset({_S, _I, _N, _L}), _check_values, _compile_in),
+        "not_in": _Operator(frozenset({_S, _I, _N, _L}), _check_values, _compile_not_in),
+        "exists": _Operator(_ALL_TYPES, _check_exists, _compile_exists),
+        "contains": _Operator(
+            frozenset({_S, _L}),
+            _check_text,
+            lambda f, t, v: lambda r: (x := r.get(f)) is not None and v in x,
+        ),
+        "startswith": _Operator(frozenset({_S}), _check_affix, _compile_startswith),
+        "endswith": _Operator(frozenset({_S}), _check_affix, _compile_endswith),
+        "matches": _Operator(frozenset({_S}), _check_regex, _compile_matches),
+        "gt": _Operator(frozenset({_I, _N}), _check_value, _comparison(operator.gt)),
+        "gte": _Operator(frozenset({_I, _N}), _check_value, _comparison(operator.ge)),
+        "lt": _Operator(frozenset({_I, _N}), _check_value, _comparison(operator.lt)),
+        "lte": _Operator(frozenset({_I, _N}), _check_value, _comparison(operator.le)),
+    }
+)
+#: Every condition operator.
+OPERATORS: tuple[str, ...] = tuple(_OPERATORS)
+
+
+def _operators_for(ftype: FieldType) -> tuple[str, ...]:
+    return tuple(op for op, spec in _OPERATORS.items() if ftype in spec.types)
+
+
 def _check_test(fname: str, op: str, value: object) -> tuple[str | None, Any]:
     """Validate one field test; return (error, normalised value)."""
     ftype = FIELDS.get(fname)
     if ftype is None:
         return f"unknown field '{fname}'{did_you_mean(fname, FIELDS)}", None
-    if op not in OPERATORS:
+    spec = _OPERATORS.get(op)
+    if spec is None:
         return f"unknown operator '{op}'{did_you_mean(op, OPERATORS)}", None
-    allowed = _OPS_BY_TYPE[ftype]
-    if op not in allowed:
+    if ftype not in spec.types:
         return (
             f"operator '{op}' does not apply to {ftype.value} field '{fname}' "
-            f"(use {', '.join(allowed)})",
+            f"(use {', '.join(_operators_for(ftype))})",
             None,
         )
-    if op == "exists":
-        if not isinstance(value, bool):
-            return f"'exists' takes true or false, got {_type_name(value)}", None
-        return None, value
-    if op in ("in", "not_in") or (
-        op in ("startswith", "endswith") and isinstance(value, list | tuple)
-    ):
-        if not isinstance(value, list | tuple) or not value:
-            return f"'{op}' takes a non-empty list, got {_type_name(value)}", None
-        if len(value) > LIMITS.max_list_values:
-            return f"'{op}' list has more than {LIMITS.max_list_values} values", None
-        for item in value:
-            err = _check_scalar(fname, ftype, item)
-            if err:
-                return err, None
-        return None, tuple(value)
-    if op == "matches":
-        if not isinstance(value, str):
-            return f"'matches' takes a regular expression string, got {_type_name(value)}", None
-        try:
-            _SafeRegex(value)
-        except _RegexError as exc:
-            return str(exc), None
-        return None, value
-    if op in ("contains", "startswith", "endswith") and ftype is _S:
-        if not isinstance(value, str):
-            return f"'{op}' takes a string, got {_type_name(value)}", None
-        return None, value
-    err = _check_scalar(fname, ftype, value)
-    if err:
-        return err, None
-    return None, value
+    err, checked = spec.check(fname, ftype, value)
+    return (err.replace("{op}", op) if err else None), checked
 
 
 def _compile_test(t: FieldTest) -> _Test:
-    f, op, v = t.field, t.op, t.value
-    ftype = FIELDS[f]
-    if op == "exists":
-        if v:
-            return lambda r: r.get(f) is not None
-        return lambda r: r.get(f) is None
-    if ftype is _L:
-        if op == "contains":
-            return lambda r: (x := r.get(f)) is not None and v in x
-        values = frozenset(v)
-        if op == "in":
-            return lambda r: (x := r.get(f)) is not None and not values.isdisjoint(x)
-        return lambda r: (x := r.get(f)) is not None and values.isdisjoint(x)
-    if op == "equals":
-        return lambda r: bool(r.get(f) == v)
-    if op == "in":
-        values = frozenset(v)
-        return lambda r: r.get(f) in values
-    if op == "not_in":
-        values = frozenset(v)
-        return lambda r: (x := r.get(f)) is not None and x not in values
-    if op == "contains":
-        return lambda r: (x := r.get(f)) is not None and v in x
-    if op == "startswith":
-        prefixes = v if isinstance(v, str) else tuple(v)
-        return lambda r: (x := r.get(f)) is not None and bool(x.startswith(prefixes))
-    if op == "endswith":
-        suffixes = v if isinstance(v, str) else tuple(v)
-        return lambda r: (x := r.get(f)) is not None and bool(x.endswith(suffixes))
-    if op == "matches":
-        rx = _SafeRegex(v)
-        return lambda r: (x := r.get(f)) is not None and rx.search(x)
-    if op == "gt":
-        return lambda r: (x := r.get(f)) is not None and bool(x > v)
-    if op == "gte":
-        return lambda r: (x := r.get(f)) is not None and bool(x >= v)
-    if op == "lt":
-        return lambda r: (x := r.get(f)) is not None and bool(x < v)
-    if op == "lte":
-        return lambda r: (x := r.get(f)) is not None and bool(x <= v)
-    raise RulePackError(f"unknown operator '{op}'")  # pragma: no cover - checked before
+    ftype = FIELDS[t.field]
+    return _OPERATORS[t.op].compile(t.field, ftype, t.value)
 
 
 def _membership(t: Condition) -> tuple[str, frozenset[Any]] | None:
@@ -1104,7 +835,7 @@ class RulePack:
                     total += points
                     cleared = cleared or clear
                     reasons.append(reason if isinstance(reason, Reason) else reason(record))
-        except _RegexBudget as exc:
+        except RegexBudget as exc:
             rule = self.rules[[c[0] for c in self._compiled].index(test)]
             raise RulePackError(
                 f"rule '{rule.id}': its regular expression needed more than "
@@ -1301,7 +1032,7 @@ def _parse_field(
         out: list[Condition] = []
         ok = True
         for op, arg in value.items():
-            if op not in OPERATORS or op not in _OPS_BY_TYPE[ftype]:
+            if op not in _OPERATORS or ftype not in _OPERATORS[op].types:
                 err, _ = _check_test(fname, op, arg)
                 errs.add(err or f"bad operator '{op}'", value.key_loc(op))
                 ok = False

@@ -25,9 +25,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from notorious_screen._regex import RegexBudget, SafeRegex
 from notorious_screen.cli import main
 from notorious_screen.errors import RulePackError
-from notorious_screen.rules import LIMITS, _RegexBudget, _SafeRegex, load_rule_pack
+from notorious_screen.rules import LIMITS, load_rule_pack
 from notorious_screen.screen import Screener
 
 REPO = Path(__file__).resolve().parents[1]
@@ -141,7 +142,7 @@ HUGE_REPEAT = "[ab]*a[ab]{3000}$"
 
 
 def test_a_large_bounded_repeat_keeps_memory_bounded() -> None:
-    rx = _SafeRegex("[ab]*a[ab]{1000}$")
+    rx = SafeRegex("[ab]*a[ab]{1000}$")
     value = "ab" * 32_768  # a 64 KiB URL's worth
     tracemalloc.start()
     try:
@@ -155,9 +156,9 @@ def test_a_large_bounded_repeat_keeps_memory_bounded() -> None:
 
 
 def test_a_value_that_needs_too_many_steps_stops_at_the_bound() -> None:
-    rx = _SafeRegex(HUGE_REPEAT)
+    rx = SafeRegex(HUGE_REPEAT)
     before = rx.work
-    with pytest.raises(_RegexBudget) as info:
+    with pytest.raises(RegexBudget) as info:
         rx.search("ab" * 32_768)
     assert info.value.length == 65_536
     spent = rx.work - before
