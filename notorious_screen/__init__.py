@@ -37,8 +37,9 @@ from .normalize import (
     normalize_url,
 )
 from .reporting import Report, ReportBuilder, report
-from .rules import BrandProfile, Evaluation, Reason, RulePack, check_rule_pack, load_rule_pack
-from .screen import OUTPUT_COLUMNS, Screener, ScreenResult, screen_frame, screen_url
+from .rules import RulePack, check_rule_pack, load_rule_pack
+from .schema import OUTPUT_COLUMNS, BrandProfile, Evaluation, Reason, ScreenResult
+from .screen import Screener, screen_frame, screen_url
 
 __version__ = "0.1.0"
 

@@ -12,16 +12,22 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 __all__ = [
+    "HashTable",
+    "Hashes",
     "Ints",
     "StringIndex",
+    "SubstringHashes",
+    "as_string_array",
     "bools",
     "column",
     "first_byte_in",
     "indices",
     "mask",
     "prefixed",
+    "string_hashes",
     "take",
 ]
 
@@ -125,6 +131,21 @@ def column(values: Sequence[Any], type: pa.DataType) -> pa.Array:
     else:
         raise TypeError(f"unsupported column type {type}")
     return pa.Array.from_buffers(type, n, buffers, null_count=n - int(present.sum()))
+
+
+def as_string_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One plain string array from any array of text (chunked, dictionary, large or null)."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+    if pa.types.is_dictionary(values.type):
+        values = values.cast(values.type.value_type)
+    if pa.types.is_large_string(values.type):
+        return values.cast(pa.string())
+    if not pa.types.is_string(values.type):
+        if pa.types.is_null(values.type):
+            return pa.nulls(len(values), pa.string())
+        return pc.cast(values, pa.string())
+    return values
 
 
 def take(values: pa.Array, at: Ints) -> pa.Array:

@@ -2,7 +2,7 @@
 
 A crawl brings hundreds of thousands of distinct unrelated hosts, and splitting each through
 tldextract costs microseconds in Python. For clean hosts (lowercase letter-digit-hyphen
-labels, no ``xn--``: what `_bulk.fast_hosts` takes out of clean URLs) the split is a walk from
+labels, no ``xn--``: what `_hosts.fast_hosts` takes out of clean URLs) the split is a walk from
 the right through the suffix rules, which this module does for all hosts at once, one depth
 at a time and only for hosts whose walk goes on: the last d labels of each host are hashed in
 place in its byte buffer (`_arrow.SubstringHashes`) and looked up in a table of every rule's

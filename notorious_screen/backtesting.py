@@ -485,7 +485,8 @@ def backtest(
     ignored: the rows are screened again with ``rules``. ``screener`` replaces ``rules``,
     ``year`` and ``list`` with a ready one.
     """
-    from .screen import Screener, check_columns
+    from .schema import check_columns
+    from .screen import Screener
 
     if screener is None:
         screener = Screener(rules=rules, year=year, list=list)

@@ -22,7 +22,8 @@ from .errors import NotoriousScreenError
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from .screen import Screener, Summary
+    from ._summary import Summary
+    from .screen import Screener
 
 __all__ = ["main"]
 
@@ -863,7 +864,7 @@ def _screen_with(args: argparse.Namespace, screener: Screener) -> int:
         progress=progress.bytes_read,
         warn=_warn,
     ) as (names, batches):
-        screener._start_workers()  # fork before the reading and writing threads start
+        screener.start_workers()  # fork before the reading and writing threads start
         batches = read_ahead(batches)
         summary = _write_screened(args, screener, names, batches, out_fmt, progress)
     progress.update(0, final=True)
@@ -922,7 +923,8 @@ def _write_screened(
     import pyarrow.compute as pc
 
     from ._files import TableWriter, atomic_output, write_behind
-    from .screen import Summary, check_columns
+    from ._summary import Summary
+    from .schema import check_columns
 
     where = "<stdin>" if args.input == "-" else args.input
     check_columns(names, url_column=args.url_column, name_column=args.name_column, where=where)

@@ -21,7 +21,6 @@ import importlib
 import json
 import logging
 import os
-import pickle
 import shutil
 import sys
 import time
@@ -32,8 +31,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TextIO, cast
 
+from ._summary import Summary
 from .errors import InputError
-from .screen import OUTPUT_COLUMNS, Screener, Summary, check_columns, default_screener
+from .schema import OUTPUT_COLUMNS, check_columns
+from .screen import OneProcess, Screener, Shipped, default_screener, unwrap
 
 if TYPE_CHECKING:
     import argparse
@@ -71,73 +72,6 @@ def _need_dask() -> None:
         ) from None
 
 
-# ---- the Screener, shipped once -------------------------------------------------------------
-class _OneProcess:
-    """Pickles as its Screener with ``workers=1``; unpickles as that Screener.
-
-    ``Screener(workers=N)`` matches in forked child processes, but Dask's worker processes
-    are daemonic (they may not have children) and are themselves the parallelism. Rewriting
-    the pickled state costs nothing on the client; copying the Screener would rebuild its
-    indexes there.
-    """
-
-    __slots__ = ("screener",)
-
-    def __init__(self, screener: Screener) -> None:
-        self.screener = screener
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        state = self.screener.__getstate__()
-        if "workers" in state:
-            state = {**state, "workers": 1}
-        return (_rebuild, (type(self.screener), state))
-
-
-def _rebuild(cls: type[Screener], state: dict[str, Any]) -> Screener:
-    screener = cls.__new__(cls)
-    screener.__setstate__(state)
-    return screener
-
-
-class _Shipped:
-    """A Screener that unpickles at most once per process (for non-distributed schedulers).
-
-    The multiprocessing scheduler pickles every task's arguments; rebuilding the match indexes
-    per partition would cost more than the screening. The pickled bytes are made once and the
-    receiving process keeps the rebuilt Screener under a token.
-    """
-
-    __slots__ = ("_payload", "screener", "token")
-
-    def __init__(self, screener: Screener) -> None:
-        self.screener = screener
-        self.token = uuid.uuid4().hex
-        self._payload: bytes | None = None
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        if self._payload is None:
-            self._payload = pickle.dumps(
-                _OneProcess(self.screener), protocol=pickle.HIGHEST_PROTOCOL
-            )
-        return (_load_shipped, (self.token, self._payload))
-
-
-_LOADED: dict[str, _Shipped] = {}
-
-
-def _load_shipped(token: str, payload: bytes) -> _Shipped:
-    shipped = _LOADED.get(token)
-    if shipped is None:
-        shipped = _Shipped.__new__(_Shipped)
-        shipped.screener = pickle.loads(payload)
-        shipped.token = token
-        shipped._payload = payload
-        while len(_LOADED) >= 4:  # a long-lived worker sees few screeners; keep the newest
-            del _LOADED[next(iter(_LOADED))]
-        _LOADED[token] = shipped
-    return shipped
-
-
 def _active_client(client: Client | None) -> Client | None:
     """The distributed client that ``compute()`` would use now, if any."""
     if client is not None:
@@ -162,26 +96,21 @@ def _ship(screener: Screener, client: Client | None) -> Any:
     """One reference to the screener for every task: a broadcast future or a graph node."""
     if client is not None:
         # hash=False: tokenizing a Screener would pickle it just to name it.
-        return cast(Any, client).scatter(_OneProcess(screener), broadcast=True, hash=False)
+        return cast(Any, client).scatter(OneProcess(screener), broadcast=True, hash=False)
     import dask
 
     delayed = cast(Any, dask).delayed
-    return delayed(_Shipped(screener), name=f"ns-screener-{uuid.uuid4().hex}")
-
-
-def _unwrap(screener: Screener | _Shipped | _OneProcess) -> Screener:
-    # A wrapper arrives unpickled only when nothing was pickled (threads, in-process workers).
-    return screener.screener if isinstance(screener, (_Shipped, _OneProcess)) else screener
+    return delayed(Shipped(screener), name=f"ns-screener-{uuid.uuid4().hex}")
 
 
 # ---- Dask DataFrame in, Dask DataFrame out --------------------------------------------------
 def _screen_partition(
     df: pd.DataFrame,
-    screener: Screener | _Shipped | _OneProcess,
+    screener: Screener | Shipped | OneProcess,
     url_column: str,
     name_column: str | None,
 ) -> pd.DataFrame:
-    return _unwrap(screener).screen_frame(df, url_column=url_column, name_column=name_column)
+    return unwrap(screener).screen_frame(df, url_column=url_column, name_column=name_column)
 
 
 def screen_dask(
@@ -609,7 +538,7 @@ def _part_name(index: int, job: _Job) -> str:
     return f"part-{index:0{job.width}d}.{ext[job.out_fmt]}"
 
 
-def _screen_part(part: _Part, screener: Screener | _Shipped | _OneProcess, job: _Job) -> PartResult:
+def _screen_part(part: _Part, screener: Screener | Shipped | OneProcess, job: _Job) -> PartResult:
     """The task: read one part, screen it, write it beside the others, return its summary.
 
     The file appears under its final name only when complete, and the name depends only on
@@ -617,7 +546,7 @@ def _screen_part(part: _Part, screener: Screener | _Shipped | _OneProcess, job: 
     """
     from ._files import TableWriter
 
-    s = _unwrap(screener)
+    s = unwrap(screener)
     table = _read_part(part)
     summary = Summary()
     schema = s.output_schema(list(part.names))

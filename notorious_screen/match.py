@@ -302,17 +302,17 @@ class Matcher:
         hit = self._names.lookup(name) if name is not None else None
         if norm is not None and norm.error is None:
             found = self._match_url(norm) or _NOT_FOUND
-            return self._build(norm, url_input, name_input, *found, mention=hit)
+            return self.build_match(norm, url_input, name_input, *found, mention=hit)
         # No usable URL. A non-empty one that could not be used keeps its reason either way.
         url_error: ErrorCode | None = None
         if norm is not None and norm.error is not ErrorCode.EMPTY:
             url_error = norm.error
         if hit is not None:
             market = self._data.markets[hit.key.market] if hit.key.market else None
-            owner = self._owner_of(market, hit.key.owner)
+            owner = self.owner_of(market, hit.key.owner)
             label = market.name if market else owner.name if owner else "?"
             why = f"{hit.how}: {name_input!r} matches {label} ({hit.key.key.input!r})"
-            return self._build(
+            return self.build_match(
                 norm, url_input, name_input, market, owner, MatchKind.NAME, None, None,
                 hit.score, why, error=url_error,
             )  # fmt: skip
@@ -324,7 +324,7 @@ class Matcher:
         why = "no input" if error is ErrorCode.EMPTY else (
             f"unusable input ({error.value})" if error else "no listed market recognised"
         )  # fmt: skip
-        return self._build(
+        return self.build_match(
             norm, url_input, name_input, None, None, MatchKind.NONE, None, None, 0.0, why,
             error=error,
         )  # fmt: skip
@@ -348,7 +348,7 @@ class Matcher:
         return self._names.usable(names)
 
     # ---- steps -------------------------------------------------------------------------
-    def _owner_of(self, market: Market | None, owner_id: str | None) -> Owner | None:
+    def owner_of(self, market: Market | None, owner_id: str | None) -> Owner | None:
         oid = market.owner if market is not None and market.owner else owner_id
         return self._data.owners.get(oid) if oid else None
 
@@ -379,10 +379,10 @@ class Matcher:
             return "owner", owner
         return None
 
-    def _found_unresolved(self, url: NormalizedURL) -> _Found:
+    def find_beyond_tables(self, url: NormalizedURL) -> _Found:
         """What `match` finds for a usable URL whose host the caller has already looked up in
         the host tables and found under none of them (the Screener does that for whole
-        batches); ``self._build(url, url.input, None, *found)`` is the Match."""
+        batches); ``self.build_match(url, url.input, None, *found)`` is the Match."""
         return self._match_url(url, tables_checked=True) or _NOT_FOUND
 
     def _match_url(self, url: NormalizedURL, *, tables_checked: bool = False) -> _Found | None:
@@ -419,7 +419,7 @@ class Matcher:
         if resolved is not None:
             what, ident, _ = resolved
             market = self._data.markets[ident] if what == "market" else None
-            owner = self._owner_of(market, ident if what == "owner" else None)
+            owner = self.owner_of(market, ident if what == "owner" else None)
         sim = variant.similarity
         return (
             market, owner, MatchKind.VARIANT, variant.variant_class, variant.imitates, sim,
@@ -431,7 +431,7 @@ class Matcher:
     ) -> _Found:
         if what == "market":
             market = self._data.markets[ident]
-            owner = self._owner_of(market, None)
+            owner = self.owner_of(market, None)
             text = why or {
                 MatchKind.EXACT: f"{host} is a host of {market.name}",
                 MatchKind.SUBDOMAIN: f"{host} is under a host of {market.name}",
@@ -455,7 +455,7 @@ class Matcher:
             if len(markets[mid]) < 2:
                 continue
             market = self._data.markets[mid]
-            owner = self._owner_of(market, None)
+            owner = self.owner_of(market, None)
             if owner is None:
                 return None  # no owner to roll up to: let the variant step call it a tld-swap
             why = (
@@ -465,7 +465,7 @@ class Matcher:
             return None, owner, MatchKind.OWNER, None, None, 100.0, why
         return None
 
-    def _build(
+    def build_match(
         self,
         norm: NormalizedURL | None,
         url_input: str | None,

@@ -1,7 +1,8 @@
 """Rule packs: parse and validate YAML policy files, then score screening records with reasons.
 
 A match says *what* a seller's platform is; a rule pack says *how much that matters to this
-brand*. A pack is a list of additive rules over the closed record vocabulary (:data:`FIELDS`),
+brand*. A pack is a list of additive rules over the closed record vocabulary
+(:data:`schema.FIELDS`),
 a brand profile and score tiers. Loading checks everything up front (unknown keys, fields,
 operators, value types, regular expressions, ``extends`` chains) and reports each problem as
 ``path:line:column: message``; evaluation then runs pre-compiled closures, so it costs a few
@@ -13,7 +14,6 @@ scanned once, whatever the pattern.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import math
@@ -23,36 +23,38 @@ import re
 import string
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeAlias
 
 from ._regex import REGEX_LIMITS, RegexBudget, RegexError, SafeRegex
-from ._text import did_you_mean, is_under
+from ._text import did_you_mean
 from ._yaml import YamlList, YamlMap, load_yaml_bytes, read_capped
 from .errors import DataError, Location, RulePackError
-from .markets import KINDS, LISTS, STATUSES
-from .match import MatchKind, VariantClass
-from .normalize import normalize_url
+from .markets import LISTS
+from .schema import (
+    FIELDS,
+    VOCABULARIES,
+    BrandProfile,
+    Evaluation,
+    FieldType,
+    Reason,
+    Record,
+    clean_host,
+    split_store,
+)
 
 __all__ = [
-    "FIELDS",
     "LIMITS",
     "OPERATORS",
-    "VOCABULARIES",
     "AllOf",
     "AnyOf",
-    "BrandProfile",
     "Condition",
-    "Evaluation",
     "Example",
     "ExampleOutcome",
     "FieldTest",
-    "FieldType",
     "Not",
-    "Reason",
     "Rule",
     "RulePack",
     "bundled_packs",
@@ -62,71 +64,12 @@ __all__ = [
 ]
 
 
-# ---- the record vocabulary -----------------------------------------------------------------
-class FieldType(str, Enum):
-    """The value type of a record field; it decides which operators apply."""
-
-    STR = "string"
-    BOOL = "boolean"
-    INT = "integer"
-    NUMBER = "number"
-    INT_LIST = "list of integers"
-
-
 _S, _B, _I, _N, _L = (
     FieldType.STR,
     FieldType.BOOL,
     FieldType.INT,
     FieldType.NUMBER,
     FieldType.INT_LIST,
-)
-
-#: Every field a rule may read, with its type (the contract in INTERFACES.md).
-FIELDS: Mapping[str, FieldType] = MappingProxyType(
-    {
-        "market": _S,
-        "market_name": _S,
-        "kind": _S,
-        "physical": _B,
-        "country": _S,
-        "owner": _S,
-        "owner_name": _S,
-        "listed": _B,
-        "listed_years": _L,
-        "listing_status": _S,
-        "listed_before": _B,
-        "editions_listed": _I,
-        "owner_listed": _B,
-        "match": _S,
-        "variant": _S,
-        "imitates": _S,
-        "similarity": _N,
-        "host": _S,
-        "host_unicode": _S,
-        "registrable_domain": _S,
-        "path": _S,
-        "query": _S,
-        "url": _S,
-        "name": _S,
-        "brand_own_domain": _B,
-        "brand_lookalike": _B,
-        "brand_authorized": _B,
-        "error": _S,
-        "name_mentions": _S,
-        "name_mentions_name": _S,
-        "name_similarity": _N,
-    }
-)
-
-#: Closed vocabularies: ``equals``/``in``/``not_in`` values of these fields are checked at load,
-#: so ``kind: ecommerce`` is an error (did you mean 'e-commerce'?) instead of a silent miss.
-VOCABULARIES: Mapping[str, frozenset[str]] = MappingProxyType(
-    {
-        "kind": frozenset(KINDS),
-        "match": frozenset(k.value for k in MatchKind),
-        "variant": frozenset(v.value for v in VariantClass),
-        "listing_status": frozenset(STATUSES),
-    }
 )
 
 #: Watch lists a brand profile may name.
@@ -227,97 +170,7 @@ class Example:
     location: Location | None = field(default=None, compare=False)
 
 
-def _clean_host(raw: str) -> str:
-    host = raw.strip().lower().rstrip(".")
-    if host and not host.isascii():
-        with contextlib.suppress(UnicodeError):
-            host = host.encode("idna").decode("ascii")
-    return host
-
-
-def _split_store(entry: str) -> tuple[str, str]:
-    # The project's own WHATWG normalizer, not urlsplit: it never raises on crawler junk
-    # (urlsplit does, e.g. on "hxxps://x[.]com") and reads hosts the way matching does.
-    url = normalize_url(entry)
-    if url.host is None:
-        return "", ""
-    path = url.path.partition("?")[0]
-    return url.host, path.rstrip("/").lower()
-
-
-@dataclass(frozen=True, slots=True)
-class BrandProfile:
-    """Who the brand is: its own domains, its authorized sellers and the lists it watches.
-
-    Hosts are compared lowercase and ASCII (IDNs as punycode); a host matches an entry when it
-    equals it or is a subdomain of it. Store entries are URL prefixes (``shopee.sg/acme``,
-    scheme optional): the host must equal the store's host and the path
-    must start with the store's path at a ``/`` boundary, compared case-insensitively; a
-    leading ``www.`` is ignored on both sides.
-    """
-
-    name: str | None = None
-    own_domains: tuple[str, ...] = ()
-    authorized_hosts: tuple[str, ...] = ()
-    authorized_stores: tuple[str, ...] = ()
-    authorized_store_ids: tuple[str, ...] = ()
-    watch_lists: tuple[str, ...] = ()
-
-    @property
-    def has_url_rules(self) -> bool:
-        """True when authorization depends on the URL path, not only the host."""
-        return bool(self.authorized_stores)
-
-    def is_own_domain(self, host: str | None) -> bool:
-        """True when ``host`` is one of the brand's own domains or a subdomain of one."""
-        if not host or not self.own_domains:
-            return False
-        return is_under(_clean_host(host), self.own_domains)
-
-    def is_authorized(
-        self, *, host: str | None = None, url: str | None = None, store_id: str | None = None
-    ) -> bool:
-        """True when the host, the store URL or the store id is an authorized seller's."""
-        if store_id is not None and store_id in self.authorized_store_ids:
-            return True
-        h = _clean_host(host) if host else None
-        if h and is_under(h, self.authorized_hosts):
-            return True
-        if url and self.authorized_stores:
-            u_host, u_path = _split_store(url) if isinstance(url, str) else ("", "")
-            if not u_host:
-                return False
-            u_host = u_host.removeprefix("www.")
-            for entry in self.authorized_stores:
-                s_host, s_path = _split_store(entry)
-                if u_host != s_host.removeprefix("www."):
-                    continue
-                if not s_path or u_path == s_path or u_path.startswith(s_path + "/"):
-                    return True
-        return False
-
-
-@dataclass(frozen=True, slots=True)
-class Reason:
-    """Why a score: the rule that fired, the points it added and its message."""
-
-    rule_id: str
-    points: int
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class Evaluation:
-    """A pack's verdict on one record: summed and clamped score, tier, reasons in pack order."""
-
-    score: int
-    tier: str | None
-    reasons: tuple[Reason, ...]
-    cleared: bool
-
-
 # ---- condition checking and compilation ----------------------------------------------------
-Record = Mapping[str, Any]
 _Test = Callable[[Record], bool]
 
 
@@ -709,7 +562,7 @@ class RulePack:
     name: str
     rules: tuple[Rule, ...]
     tiers: Mapping[str, int]  # tier name -> threshold, highest threshold first
-    brand: BrandProfile = BrandProfile()
+    brand: BrandProfile = field(default_factory=BrandProfile)
     description: str = ""
     version: int = 1
     examples: tuple[Example, ...] = ()
@@ -1178,7 +1031,7 @@ def _parse_brand(node: object, where: Location, errs: _Errors) -> dict[str, Any]
         if key in node:
             hosts: list[str] = []
             for raw, loc in _str_list(node, key, errs, what="host"):
-                host = _clean_host(raw)
+                host = clean_host(raw)
                 if not _HOST_RE.match(host) or "." not in host:
                     errs.add(
                         f"'{raw}' is not a host name (write 'acme.com', without scheme or path)",
@@ -1190,7 +1043,7 @@ def _parse_brand(node: object, where: Location, errs: _Errors) -> dict[str, Any]
     if "authorized_stores" in node:
         stores: list[str] = []
         for raw, loc in _str_list(node, "authorized_stores", errs, what="store URL"):
-            host, _path = _split_store(raw)
+            host, _path = split_store(raw)
             if not host or not _HOST_RE.match(host) or "." not in host:
                 errs.add(f"'{raw}' is not a store URL (write 'shopee.sg/acme_official')", loc)
                 continue

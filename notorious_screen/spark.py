@@ -12,21 +12,14 @@ import importlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from .dask_engine import _OneProcess, _unwrap
 from .errors import InputError
-from .screen import _ARROW_TYPES, OUTPUT_COLUMNS, Screener, default_screener
+from .schema import OUTPUT_COLUMNS, check_columns, spark_type_name
+from .screen import OneProcess, Screener, default_screener, unwrap
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["screen_spark", "spark_output_schema"]
-
-_SPARK_TYPE_NAMES = {
-    "string": "StringType",
-    "bool": "BooleanType",
-    "double": "DoubleType",
-    "int64": "LongType",
-}
 
 
 def _types() -> Any:
@@ -41,7 +34,7 @@ def spark_output_schema(input_schema: Any) -> Any:
     types = _types()
     fields = list(input_schema.fields)
     for col in OUTPUT_COLUMNS:
-        spark_type = getattr(types, _SPARK_TYPE_NAMES[str(_ARROW_TYPES[col])])()
+        spark_type = getattr(types, spark_type_name(col))()
         fields.append(types.StructField(col, spark_type, True))
     return types.StructType(fields)
 
@@ -60,17 +53,10 @@ def screen_spark(
     gives no order across partitions unless you sort, so carry an id column if you need one.
     """
     screener = screener if screener is not None else default_screener()
-    names = list(sdf.columns)
-    for col in (url_column, name_column):
-        if col is not None and col not in names:
-            have = ", ".join(repr(c) for c in names) or "none"
-            raise InputError(f"column {col!r} not found; the input has columns: {have}")
-    clash = [c for c in OUTPUT_COLUMNS if c in names]
-    if clash:
-        raise InputError(f"input already has output column(s) {', '.join(clash)}")
+    check_columns(list(sdf.columns), url_column=url_column, name_column=name_column)
     schema = spark_output_schema(sdf.schema)
     # Spark runs many Python workers itself: a Screener(workers=N) travels as workers=1.
-    travelling = _OneProcess(screener)
+    travelling = OneProcess(screener)
     try:
         shipped: Any = sdf.sparkSession.sparkContext.broadcast(travelling)
     except Exception:  # Spark Connect has no SparkContext: the function carries the screener
@@ -78,7 +64,7 @@ def screen_spark(
     local = travelling if shipped is None else None
 
     def screen(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        s = _unwrap(local if local is not None else shipped.value)
+        s = unwrap(local if local is not None else shipped.value)
         for frame in batches:
             yield s.screen_frame(frame, url_column=url_column, name_column=name_column)
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from notorious_screen import normalize_url
 from notorious_screen._arrow import first_byte_in, prefixed
-from notorious_screen._bulk import HostResolver, fast_hosts
+from notorious_screen._hosts import HostResolver, fast_hosts
 from notorious_screen.markets import load_markets
 from notorious_screen.match import Matcher
 from notorious_screen.normalize import MAX_URL_LENGTH, normalize_clean_host, normalize_host
@@ -153,7 +153,7 @@ def test_matching_a_host_known_to_be_under_no_table_host_skips_nothing_else(
     for host, group in zip(hosts, groups, strict=True):
         url = normalize_clean_host(host) if fast_hosts(pa.array([host])).to_pylist()[0] else None
         if group == -1 and url is not None:
-            found = matcher._found_unresolved(url)
-            assert matcher._build(url, url.input, None, *found) == matcher.match(url), host
+            found = matcher.find_beyond_tables(url)
+            assert matcher.build_match(url, url.input, None, *found) == matcher.match(url), host
             checked += 1
     assert checked > 20

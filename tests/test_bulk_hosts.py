@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from notorious_screen._arrow import StringIndex, column
-from notorious_screen._bulk import HostResolver, UnknownHosts, fast_hosts
+from notorious_screen._hosts import HostResolver, UnknownHosts, fast_hosts
 from notorious_screen._psl import LabelView, PSLTable
 from notorious_screen.markets import load_markets
 from notorious_screen.match import Matcher, MatchKind
@@ -133,9 +133,9 @@ def _check_sound(matcher: Matcher, unknown: UnknownHosts, hosts: list[str]) -> n
     hosts = _under_no_table_host(matcher, _clean(hosts))
     none = unknown.none(column(hosts, pa.string()))
     missed = [
-        (h, matcher._found_unresolved(normalize_clean_host(h))[-1])
+        (h, matcher.find_beyond_tables(normalize_clean_host(h))[-1])
         for h, dropped in zip(hosts, none.tolist(), strict=True)
-        if dropped and matcher._found_unresolved(normalize_clean_host(h))[2] is not MatchKind.NONE
+        if dropped and matcher.find_beyond_tables(normalize_clean_host(h))[2] is not MatchKind.NONE
     ]
     assert missed == []
     return none

@@ -335,9 +335,9 @@ def test_workers_forked_from_another_thread_also_die_with_their_parent(tmp_path:
         "import os, signal, sys, threading\n"
         "from notorious_screen.screen import Screener\n"
         "s = Screener(workers=3)\n"
-        "t = threading.Thread(target=s._start_workers)\n"
+        "t = threading.Thread(target=s.start_workers)\n"
         "t.start(); t.join()\n"
-        "print(' '.join(str(p) for p in s._pool._processes), flush=True)\n"
+        "print(' '.join(str(p) for p in s._engine._pool._processes), flush=True)\n"
         "os.kill(os.getpid(), signal.SIGKILL)\n"
     )
     proc = subprocess.Popen(

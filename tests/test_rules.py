@@ -18,14 +18,10 @@ from notorious_screen._regex import SafeRegex
 from notorious_screen.cli import main
 from notorious_screen.errors import Location, RulePackError
 from notorious_screen.rules import (
-    FIELDS,
     AllOf,
     AnyOf,
-    BrandProfile,
-    Evaluation,
     FieldTest,
     Not,
-    Reason,
     Rule,
     RulePack,
     bundled_packs,
@@ -33,6 +29,7 @@ from notorious_screen.rules import (
     load_rule_pack,
     run_examples,
 )
+from notorious_screen.schema import FIELDS, BrandProfile, Evaluation, Reason
 
 RULES = Path(__file__).resolve().parent / "data" / "rules"
 

@@ -140,14 +140,14 @@ def test_arrow_engine_counts_each_distinct_key_once(
         calls.append((url, name))
         return original(url, name=name)
 
-    unresolved = fresh.matcher._found_unresolved
+    unresolved = fresh.matcher.find_beyond_tables
 
     def counting_unresolved(url: ns.NormalizedURL) -> object:
         calls.append((url, None))
         return unresolved(url)
 
     monkeypatch.setattr(fresh.matcher, "match", counting)
-    monkeypatch.setattr(fresh.matcher, "_found_unresolved", counting_unresolved)
+    monkeypatch.setattr(fresh.matcher, "find_beyond_tables", counting_unresolved)
     urls = pa.array(
         [f"https://item.taobao.com/item.htm?id={i}" for i in range(1000)]
         + ["https://www.example.org/a"] * 1000
@@ -177,9 +177,9 @@ def test_batches_screened_from_many_threads_agree_with_one_thread(
 ) -> None:
     # The engine's memory across batches is shared by threads (Dask runs partitions on
     # threads); a tiny bound makes it start afresh many times while they run.
-    import notorious_screen.screen as screen_module
+    import notorious_screen._engine as engine_module
 
-    monkeypatch.setattr(screen_module, "_CACHE_ROWS", 64)
+    monkeypatch.setattr(engine_module, "CACHE_ROWS", 64)
     parts = [_generated(300, seed=s) for s in range(12)]
     expected = [Screener().screen_frame(p, name_column="seller_name") for p in parts]
     shared = Screener()
@@ -218,12 +218,12 @@ def test_polars_frame_is_accepted(screener: Screener) -> None:
 
 
 def test_worker_processes_give_the_same_rows(monkeypatch: pytest.MonkeyPatch) -> None:
-    import notorious_screen.screen as screen_module
+    import notorious_screen._engine as engine_module
 
-    monkeypatch.setattr(screen_module, "_PARALLEL_MIN", 10)  # force the pool on a small batch
+    monkeypatch.setattr(engine_module, "_PARALLEL_MIN", 10)  # force the pool on a small batch
     df = _generated(2000, seed=21)
     serial = Screener().screen_frame(df, name_column="seller_name")
     with Screener(workers=2) as parallel:
         out = parallel.screen_frame(df, name_column="seller_name")
-        assert parallel._pool is not None  # the pool really ran
+        assert parallel._engine._pool is not None  # the pool really ran
     pd.testing.assert_frame_equal(serial, out)
