@@ -3,6 +3,9 @@
 The batch engine, the name gate and the writers work on whole arrays; these helpers move
 between Arrow and NumPy without ``pa.array``, ``to_numpy`` or Arrow scalars, which import
 pandas on first use (0.2 s a CSV run never needs). The module serves the rest of the package.
+
+A service module (private to the package; its public names are imported by `_engine`, `_files`,
+`_hosts`, `_names`, `_psl`, `match`, `screen`).
 """
 
 from __future__ import annotations

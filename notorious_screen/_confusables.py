@@ -18,6 +18,9 @@ It deliberately does not cover CJK, Arabic, Hebrew or Indic lookalikes (their ta
 Latin), nor ASCII-to-ASCII confusion (``rn``/``m``, ``0``/``o``): that lives in ``_variants``.
 The file is generated once and committed, so results do not depend on the running Python's
 Unicode version.
+
+A service module (private to the package; its public names are imported by `_variants`,
+`match`).
 """
 
 from __future__ import annotations

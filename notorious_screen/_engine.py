@@ -17,6 +17,8 @@ Real inputs repeat hosts and names heavily, so cost must follow distinct values,
 
 With ``workers=N``, N - 1 forked processes share the Python matching of new keys when a batch
 brings thousands. Everything the engine remembers is bounded and cleared whole when full.
+
+A service module (private to the package; its public names are imported by `screen`).
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ Every input column is read as text, byte for byte (no type inference, no NA gues
 original values come out untouched. Output goes to a hidden temporary file beside the target
 and is renamed into place only when complete: an interrupted run never leaves a partial file
 under the output name, and a previous file there stays intact.
+
+A service module (private to the package; its public names are imported by `_xlsx`,
+`backtesting`, `cli`, `dask_engine`, `reporting`).
 """
 
 from __future__ import annotations
@@ -78,7 +81,7 @@ def format_for(path: str | None, explicit: str | None, *, default: str = "csv") 
     return default
 
 
-def _optional(module: str, extra: str, fmt: str) -> Any:
+def optional(module: str, extra: str, fmt: str) -> Any:
     import importlib
 
     try:
@@ -289,7 +292,7 @@ def _reject_binary(head: bytes, where: str) -> None:
         raise InputError(f"{where}: this is {what}, not a CSV/TSV text file")
 
 
-def _sniff_encoding(head: bytes, encoding: str) -> tuple[str, bytes]:
+def sniff_encoding(head: bytes, encoding: str) -> tuple[str, bytes]:
     """Resolve ``auto`` and BOMs; returns the codec and the head without its BOM.
 
     A byte-order mark decides whatever ``encoding`` says: it is never text in practice, and
@@ -333,7 +336,7 @@ def _text_codec(encoding: str) -> str:
     return info.name
 
 
-def _header_names(head: bytes, delimiter: str, where: str) -> list[str]:
+def header_names(head: bytes, delimiter: str, where: str) -> list[str]:
     """The first record's fields as written: no type inference, so ``01``, ``NA`` or an empty
     name stay themselves; a quoted newline inside a name is kept."""
     first = head[: _first_record_end(head)]
@@ -349,7 +352,7 @@ def _header_names(head: bytes, delimiter: str, where: str) -> list[str]:
         )
     except pa.ArrowInvalid as exc:
         raise InputError(
-            f"{where}: cannot read the header line: {_csv_message(str(exc), [], 0, '')}"
+            f"{where}: cannot read the header line: {csv_message(str(exc), [], 0, '')}"
         ) from None
     return list(table.schema.names)
 
@@ -430,7 +433,7 @@ def read_batches(
     if fmt == "parquet":
         return _read_parquet(path if path != "-" else _spooled_stdin(stack), where, chunksize)
     if fmt == "xlsx":
-        _optional("openpyxl", "xlsx", "xlsx")  # number formats (dates) come from openpyxl
+        optional("openpyxl", "xlsx", "xlsx")  # number formats (dates) come from openpyxl
         from ._xlsx import read_xlsx
 
         source = path if path != "-" else _spooled_stdin(stack)
@@ -447,15 +450,15 @@ PARQUET_MAX_BATCH_BYTES = 1 << 30
 def _read_parquet(
     source: str | BinaryIO, where: str, chunksize: int
 ) -> tuple[list[str], Iterator[pa.RecordBatch]]:
-    pq = _optional("pyarrow.parquet", "parquet", "parquet")
+    pq = optional("pyarrow.parquet", "parquet", "parquet")
     try:
         schema = pq.ParquetFile(source).schema_arrow
-        _check_width(len(schema.names), where)
+        check_width(len(schema.names), where)
         if not isinstance(source, str):
             source.seek(0)
-        pf = pq.ParquetFile(source, read_dictionary=_text_columns(schema))
+        pf = pq.ParquetFile(source, read_dictionary=text_columns(schema))
     except (OSError, ValueError, pa.ArrowException) as exc:
-        raise InputError(f"{where}: cannot read as Parquet: {_one_line(exc)}") from None
+        raise InputError(f"{where}: cannot read as Parquet: {one_line(exc)}") from None
     names = list(schema.names)
 
     def gen() -> Iterator[pa.RecordBatch]:
@@ -475,18 +478,18 @@ def _read_parquet(
             except (OSError, ValueError, pa.ArrowException) as exc:
                 after = f" after row {rows:,}" if rows else ""
                 raise InputError(
-                    f"{where}: cannot read as Parquet{after}: {_one_line(exc)}"
+                    f"{where}: cannot read as Parquet{after}: {one_line(exc)}"
                 ) from None
             try:
-                decoded = sum(_expanded_bytes(col) for col in batch.columns)
+                decoded = sum(expanded_bytes(col) for col in batch.columns)
                 if decoded <= PARQUET_MAX_BATCH_BYTES:
-                    text = _all_strings(batch)
+                    text = all_strings(batch)
             except (ValueError, pa.ArrowException) as exc:
                 # Indices outside the dictionary, bytes that are not UTF-8 inside a list or
                 # struct (a top-level text column of such bytes is escaped instead).
                 after = f" after row {rows:,}" if rows else ""
                 raise InputError(
-                    f"{where}: cannot read as Parquet{after}: {_one_line(exc)}"
+                    f"{where}: cannot read as Parquet{after}: {one_line(exc)}"
                 ) from None
             if decoded > PARQUET_MAX_BATCH_BYTES:
                 raise InputError(
@@ -500,7 +503,7 @@ def _read_parquet(
     return names, gen()
 
 
-def _text_columns(schema: pa.Schema) -> list[str]:
+def text_columns(schema: pa.Schema) -> list[str]:
     """Top-level text and binary columns (with unique names): read as dictionaries."""
     text = [
         f.name
@@ -513,13 +516,13 @@ def _text_columns(schema: pa.Schema) -> list[str]:
     return [n for n in text if schema.names.count(n) == 1]
 
 
-def _one_line(exc: BaseException) -> str:
+def one_line(exc: BaseException) -> str:
     """An Arrow message on one line: Arrow adds context lines ("Deserializing page header
     failed.") and an error must stay one line."""
     return " ".join(str(exc).split())
 
 
-def _expanded_bytes(col: pa.Array) -> int:
+def expanded_bytes(col: pa.Array) -> int:
     """The bytes a column's values take once expanded (dictionaries are measured, not built)."""
     if pa.types.is_dictionary(col.type):
         values = col.dictionary
@@ -589,7 +592,7 @@ def _read_csv(
     if not head:
         raise InputError(f"{where}: the file is empty (no header line)")
     _reject_binary(head, where)
-    codec, head = _sniff_encoding(head, encoding)
+    codec, head = sniff_encoding(head, encoding)
     if codec == "utf-8" and head[:4096].count(0) > len(head[:4096]) // 5:
         raise InputError(
             f"{where}: this looks like a binary file or UTF-16 without a BOM, not a CSV; "
@@ -604,8 +607,8 @@ def _read_csv(
     decoded.validate = not lazy
     feed = _Counting(decoded, decoded_head)
     stream: IO[bytes] = io.BufferedReader(feed, 1 << 20)
-    names = _header_names(decoded_head, delimiter, where)
-    _check_width(len(names), where)
+    names = header_names(decoded_head, delimiter, where)
+    check_width(len(names), where)
     bad_rows: list[str] = []
 
     def strictly(exc: pa.ArrowInvalid) -> InputError:
@@ -617,7 +620,7 @@ def _read_csv(
             )
             for _ in again:
                 pass
-        return InputError(f"{where}: {_csv_message(str(exc), [], 0, codec)}")
+        return InputError(f"{where}: {csv_message(str(exc), [], 0, codec)}")
 
     def on_invalid(row: Any) -> str:
         bad_rows.append(
@@ -644,11 +647,11 @@ def _read_csv(
         )
     except pa.ArrowInvalid as exc:
         feed.halt()
-        if _STRADDLING in str(exc):
+        if STRADDLING in str(exc):
             raise _row_too_long(where, 0) from None
         if lazy:
             raise strictly(exc) from None
-        raise InputError(f"{where}: {_csv_message(str(exc), bad_rows, 0, codec)}") from None
+        raise InputError(f"{where}: {csv_message(str(exc), bad_rows, 0, codec)}") from None
 
     def gen() -> Iterator[pa.RecordBatch]:
         try:
@@ -667,13 +670,13 @@ def _read_csv(
                 _check_closed_quotes(last, decoded.tail, where)
                 break
             except pa.ArrowInvalid as exc:
-                if _STRADDLING in str(exc):
+                if STRADDLING in str(exc):
                     raise _row_too_long(where, rows + held) from None
                 if lazy:
                     feed.halt()
                     raise strictly(exc) from None
                 raise InputError(
-                    f"{where}: {_csv_message(str(exc), bad_rows, rows + held, codec)}"
+                    f"{where}: {csv_message(str(exc), bad_rows, rows + held, codec)}"
                 ) from None
             if batch.num_rows:
                 last = batch
@@ -697,7 +700,7 @@ def _read_csv(
 
 
 # pyarrow's complaint when one row spans more than two of its blocks.
-_STRADDLING = "straddling object straddles two block boundaries"
+STRADDLING = "straddling object straddles two block boundaries"
 
 
 def _row_too_long(where: str, rows: int) -> InputError:
@@ -733,7 +736,7 @@ def _check_closed_quotes(last: pa.RecordBatch | None, tail: bytes, where: str) -
         )
 
 
-def _check_width(columns: int, where: str) -> None:
+def check_width(columns: int, where: str) -> None:
     if columns > MAX_COLUMNS:
         raise InputError(
             f"{where}: the header has {columns:,} columns; at most {MAX_COLUMNS:,} are read"
@@ -761,7 +764,7 @@ def _read_first_record(stream: _Reader) -> bytes:
     return head
 
 
-def _csv_message(msg: str, bad_rows: list[str], rows: int, codec: str) -> str:
+def csv_message(msg: str, bad_rows: list[str], rows: int, codec: str) -> str:
     where = f" after data row {rows:,}" if rows else ""
     if bad_rows:
         return f"malformed row{where}: {bad_rows[0]}"
@@ -775,7 +778,7 @@ def _csv_message(msg: str, bad_rows: list[str], rows: int, codec: str) -> str:
     return " ".join(msg.removeprefix("CSV parse error: ").split())
 
 
-def _all_strings(batch: pa.RecordBatch) -> pa.RecordBatch:
+def all_strings(batch: pa.RecordBatch) -> pa.RecordBatch:
     """Every column as text. Types Arrow cannot cast (lists, structs, maps, binary that is not
     UTF-8) become JSON text, as nested JSONL values do, and bytes keep their escapes."""
     arrays = []
@@ -1089,10 +1092,10 @@ class TableWriter:
                 ),
             )
         elif fmt == "parquet":
-            pq = _optional("pyarrow.parquet", "parquet", "parquet")
+            pq = optional("pyarrow.parquet", "parquet", "parquet")
             self._writer = pq.ParquetWriter(sink, schema)
         elif fmt == "xlsx":
-            openpyxl = _optional("openpyxl", "xlsx", "xlsx")
+            openpyxl = optional("openpyxl", "xlsx", "xlsx")
             self._xlsx = openpyxl.Workbook(write_only=True)
             self._sheet = self._xlsx.create_sheet("screened")
             self._sheet.append([self._xlsx_cell(n) for n in names])

@@ -5,6 +5,8 @@ things are: taking the host out of clean URLs (``https://shop1.taobao.com/item``
 resolving hosts that sit under a known market or owner host. Everything else (dirty input,
 unknown hosts) is left to the per-value normalizer and matcher, so these shortcuts may only
 ever decide cases whose answer they provably share with the full path.
+
+A service module (private to the package; its public names are imported by `_engine`).
 """
 
 from __future__ import annotations

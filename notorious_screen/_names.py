@@ -19,6 +19,8 @@ in a few vectorised passes (fold, split into words, a set lookup per word and pe
 deletion, one literal regex over the names with spaces removed) and keeps only the names that
 can name a key at all; `NameIndex._lookup` decides those in Python. The gate is part of what
 a name means, applied to a single name too, so every entry point gives the same answer.
+
+A service module (private to the package; its public names are imported by `_engine`, `match`).
 """
 
 from __future__ import annotations
@@ -477,14 +479,14 @@ def _disagree(chars: list[int]) -> list[bool]:
     import pyarrow as pa
 
     from ._arrow import column
-    from .normalize import _fold
+    from .normalize import normalize_name
 
     contexts = ("{}", "a{}b", "{}{}", "中{}a", "a{}中", "{}中", "a{}")
     texts = [ctx.format(chr(c), chr(c)) for c in chars for ctx in contexts]
     gated = _gate_fold(column(texts, pa.string())).to_pylist()
     differ = []
     for g, text in zip(gated, texts, strict=True):
-        words, gate_words = _fold(text).split(), str(g).split()
+        words, gate_words = normalize_name(text).folded.split(), str(g).split()
         differ.append(
             "".join(words) != "".join(gate_words)
             or any(w not in gate_words for w in words if not _is_cjk_text(w))

@@ -1,4 +1,5 @@
-"""The Public Suffix List split (`normalize._psl_split`) for whole arrays of clean hosts.
+"""The Public Suffix List split for whole arrays of clean hosts (what `normalize_host` does for
+one host).
 
 A crawl brings hundreds of thousands of distinct unrelated hosts, and splitting each through
 tldextract costs microseconds in Python. For clean hosts (lowercase letter-digit-hyphen
@@ -7,9 +8,11 @@ the right through the suffix rules, which this module does for all hosts at once
 at a time and only for hosts whose walk goes on: the last d labels of each host are hashed in
 place in its byte buffer (`_arrow.SubstringHashes`) and looked up in a table of every rule's
 label suffixes. The rules are those of the one offline tldextract instance
-(`normalize._extractor`), so the answer is tldextract's, which a test checks host by host.
+(`normalize.suffix_rules`), so the answer is tldextract's, which a test checks host by host.
 Hosts under a wildcard rule (``*.ck``, ``*.compute.amazonaws.com``) are left to tldextract
 (`HostSplit.fallback`).
+
+A service module (private to the package; its public names are imported by `_engine`, `_hosts`).
 """
 
 from __future__ import annotations
@@ -99,10 +102,9 @@ class PSLTable:
     """The suffix rules as one table of every rule's label suffixes (the walk's nodes)."""
 
     def __init__(self) -> None:
-        from .normalize import _extractor
+        from .normalize import suffix_rules
 
-        rules = _extractor()._get_tld_extractor()
-        public, private = set(rules.public_tlds), set(rules.private_tlds)
+        public, private = suffix_rules()
         flags: dict[str, int] = {}
         for rule in public | private:
             if not rule.isascii():

@@ -6,6 +6,8 @@ This engine takes the syntax (and its error messages) from ``re``'s own parser, 
 parse tree to a Thompson NFA and simulates it with memoised steps, so every value is scanned
 once whatever the pattern. Features with no linear-time simulation are refused. The bounds
 (pattern length, states, steps and memo per value) are ``rules.LIMITS``'s, set here.
+
+A service module (private to the package; its public names are imported by `rules`).
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ page then carries no JavaScript at all (its Content-Security-Policy forbids ever
 every fetch, so even a file that slipped past escaping could not run or load anything).
 Every text that comes from the input goes through :func:`_e` and is wrapped in ``<bdi>`` so
 bidi overrides in a seller name cannot reorder the text around it.
+
+A service module (private to the package; its public names are imported by `reporting`).
 """
 
 from __future__ import annotations

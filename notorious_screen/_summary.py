@@ -2,6 +2,9 @@
 
 Aggregated batch by batch while the rows stream past (the CLI and the Dask engine feed it the
 ``ns_*`` arrays of `Screener.screen_arrays`), so it costs no memory per row.
+
+A service module (private to the package; its public names are imported by `cli`, `dask_engine`,
+`screen`).
 """
 
 from __future__ import annotations

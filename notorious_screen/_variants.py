@@ -23,6 +23,8 @@ rapidfuzz only scores the similarity of a pair already found.
 Which targets take part in which step is a matter of how distinctive the label is: a label
 shorter than ``MIN_EDIT_LEN`` or in ``GENERIC_LABELS`` only matches homographs, never typos,
 TLD swaps or combinations (``vk`` has thousands of one-edit neighbours that are real sites).
+
+A service module (private to the package; its public names are imported by `_names`, `match`).
 """
 
 from __future__ import annotations

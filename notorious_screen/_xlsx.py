@@ -13,6 +13,8 @@ The sheet read is the workbook's active sheet when it is visible, else the first
 worksheet. Cells beyond the header's last column are an error (as a ragged CSV row is), a row
 without any value is skipped (as a blank CSV line is), and formula cells saved without a
 value are read as empty and counted, for one warning.
+
+A service module (private to the package; its public names are imported by `_files`).
 """
 
 from __future__ import annotations

@@ -14,6 +14,9 @@ duplicate keys, turns ``NO`` into ``False`` (YAML 1.1) and expands alias bombs. 
 
 :func:`dump_yaml` writes what this loader reads back unchanged (the generated market data, the
 overlays ``markets import`` makes): block style, every string double-quoted, no anchors or tags.
+
+A service module (private to the package; its public names are imported by `editions`,
+`markets`, `rules`).
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .errors import InputError
+from .errors import InputError, renamed
 from .rules import RulePack
 
 if TYPE_CHECKING:
@@ -469,11 +469,12 @@ def backtest(
     name_column: str | None = None,
     tier: str | None = None,
     year: int | None = None,
-    list: str = "ustr-nml",
+    watch_list: str = "ustr-nml",
     screener: Screener | None = None,
     input_format: str | None = None,
     encoding: str = "utf-8",
     chunksize: int = 100_000,
+    list: str | None = None,
 ) -> BacktestResult:
     """Screen a labelled table with a pack and measure the pack against the labels.
 
@@ -483,14 +484,15 @@ def backtest(
     operating tier for the gate and the per-rule effects (default: the pack's lowest tier,
     i.e. a row is flagged when it has any tier). Columns ``ns_*`` of an earlier screening are
     ignored: the rows are screened again with ``rules``. ``screener`` replaces ``rules``,
-    ``year`` and ``list`` with a ready one.
+    ``year`` and ``watch_list`` with a ready one (``list=`` is its deprecated spelling).
     """
     from .schema import check_columns
     from .screen import Screener
 
+    watch_list = renamed("list", list, "watch_list", watch_list)
     if screener is None:
-        screener = Screener(rules=rules, year=year, list=list)
-    pack = screener.pack
+        screener = Screener(rules=rules, year=year, watch_list=watch_list)
+    pack = screener.rules
     if not pack.tiers:
         raise InputError(f"rule pack {pack.name!r} has no tiers: nothing to backtest")
     tier = tier if tier is not None else [*pack.tiers][-1]

@@ -13,7 +13,8 @@ import gc
 import os
 import stat
 import sys
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from ._text import printable
@@ -613,7 +614,7 @@ def _cmd_rules_test(args: argparse.Namespace) -> int:
             status = EXIT_INPUT
             continue
         pack = load_rule_pack(spec)
-        screener = _screener(rules=pack, year=args.year, list=args.list, data=args.data)
+        screener = _screener(rules=pack, year=args.year, watch_list=args.list, data=args.data)
         outcomes = run_examples(pack, functools.partial(_screen_example, screener))
         failed = [o for o in outcomes if not o.passed]
         for o in outcomes:
@@ -807,11 +808,95 @@ class _Progress:
         )
 
 
+def _screen_dask(args: argparse.Namespace) -> int:
+    """``screen INPUT --engine dask``: check the options, run `dask_engine.screen_files` on a
+    local cluster or the user's scheduler, then print its progress, summary and verdict."""
+    import importlib
+    from typing import cast
+
+    from .dask_engine import local_cluster, screen_files
+    from .errors import InputError
+
+    workers: int | None = args.workers
+    if args.sort is not None:
+        raise InputError("--sort needs every row in one process; not available with --engine dask")
+    if args.output in ("-", None):
+        raise InputError("--engine dask writes a folder of parts: give -o OUTDIR")
+    if workers is not None and args.scheduler is not None:
+        raise InputError("--workers starts a local cluster; with --scheduler the cluster is yours")
+    if args.input_format in ("jsonl", "xlsx"):
+        raise InputError("--engine dask reads CSV, TSV or Parquet")
+    screener = _screener(year=args.year, watch_list=args.list, rules=args.rules, data=args.data)
+    tiers = _fail_on_tiers(args, screener)
+    show = args.progress == "always" or (args.progress == "auto" and sys.stderr.isatty())
+    start = time.monotonic()
+
+    def report(done: int, total: int, rows: int) -> None:
+        if show:
+            rate = rows / max(time.monotonic() - start, 1e-9)
+            print(
+                f"\r{done}/{total} parts, {rows:,} rows, {rate:,.0f} rows/s   ",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    options: dict[str, Any] = {
+        "url_column": args.url_column,
+        "name_column": args.name_column,
+        "screener": screener,
+        "input_format": args.input_format,
+        "output_format": args.format,
+        "blocksize": getattr(args, "blocksize", "auto"),
+        "encoding": args.encoding,
+        "encoding_errors": args.encoding_errors,
+        "neutralize": args.neutralize,
+        "chunksize": args.chunksize,
+        "progress": report,
+    }
+    if args.scheduler is not None:
+        distributed = cast(Any, importlib.import_module("distributed"))
+        try:
+            client = distributed.Client(args.scheduler, timeout="20s")
+        except (OSError, TimeoutError) as exc:
+            raise InputError(
+                f"cannot reach the Dask scheduler at {args.scheduler}: {exc}"
+            ) from None
+        try:
+            result = screen_files(args.input, args.output, client=client, **options)
+        finally:
+            client.close()
+    else:
+        with local_cluster(workers) as client:
+            result = screen_files(args.input, args.output, client=client, **options)
+    if show:
+        print(file=sys.stderr)
+    if args.summary:
+        print(result.summary.format(screener.edition, screener.data.files), file=sys.stderr)
+    return _verdict(args, tiers, result.summary.max_score)
+
+
+def _fail_on_tiers(args: argparse.Namespace, screener: Screener) -> Mapping[str, int]:
+    """The pack's tiers, once ``--fail-on`` names one of them (else one error line)."""
+    from .errors import InputError
+
+    tiers = screener.rules.tiers
+    if args.fail_on is not None and args.fail_on not in tiers:
+        known = ", ".join(tiers) or "none"
+        raise InputError(f"--fail-on: unknown tier {args.fail_on!r}; the pack has: {known}")
+    return tiers
+
+
+def _verdict(args: argparse.Namespace, tiers: Mapping[str, int], max_score: int) -> int:
+    """The exit code of a screening: 3 when a row reached the ``--fail-on`` tier, else 0."""
+    if args.fail_on is not None and max_score >= tiers[args.fail_on]:
+        return EXIT_FAIL_ON
+    return EXIT_OK
+
+
 def _cmd_screen(args: argparse.Namespace) -> int:
     if args.engine == "dask":
-        from .dask_engine import run_dask_cli
-
-        return run_dask_cli(args)
+        return _screen_dask(args)
     from .errors import InputError
 
     if args.scheduler is not None:
@@ -827,7 +912,7 @@ def _cmd_screen(args: argparse.Namespace) -> int:
         raise InputError(f"{args.output}: the output would overwrite the input; choose another -o")
     workers = args.workers if args.workers is not None else min(os.cpu_count() or 1, 4)
     screener = _screener(
-        year=args.year, list=args.list, rules=args.rules, workers=workers, data=args.data
+        year=args.year, watch_list=args.list, rules=args.rules, workers=workers, data=args.data
     )
     if not screener.edition.complete and not args.summary:
         print(f"notorious-screen: note: {_incomplete_note(screener.edition)}", file=sys.stderr)
@@ -845,12 +930,8 @@ def _cmd_screen(args: argparse.Namespace) -> int:
 
 def _screen_with(args: argparse.Namespace, screener: Screener) -> int:
     from ._files import format_for, open_table, read_ahead
-    from .errors import InputError
 
-    tiers = screener.pack.tiers
-    if args.fail_on is not None and args.fail_on not in tiers:
-        known = ", ".join(tiers) or "none"
-        raise InputError(f"--fail-on: unknown tier {args.fail_on!r}; the pack has: {known}")
+    tiers = _fail_on_tiers(args, screener)
     in_fmt = format_for(args.input, args.input_format)
     out_fmt = format_for(args.output, args.format)
     show = args.progress == "always" or (args.progress == "auto" and sys.stderr.isatty())
@@ -873,9 +954,7 @@ def _screen_with(args: argparse.Namespace, screener: Screener) -> int:
         print(summary.format(edition, screener.data.files), file=sys.stderr)
         if not edition.complete:  # the one warning of the run
             print(f"notorious-screen: note: {_incomplete_note(edition)}", file=sys.stderr)
-    if args.fail_on is not None and summary.max_score >= tiers[args.fail_on]:
-        return EXIT_FAIL_ON
-    return EXIT_OK
+    return _verdict(args, tiers, summary.max_score)
 
 
 def _warn(message: str) -> None:
@@ -964,7 +1043,7 @@ def _screener(**options: Any) -> Screener:
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
-    screener = _screener(year=args.year, list=args.list, rules=args.rules, data=args.data)
+    screener = _screener(year=args.year, watch_list=args.list, rules=args.rules, data=args.data)
     # The pack's messages are its author's text: no terminal escapes reach the screen.
     print(printable(screener.explain(args.url, name=args.name)))
     return EXIT_OK
@@ -1094,7 +1173,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         name_column=args.name_column,
         tier=args.tier,
         year=args.year,
-        list=args.list,
+        watch_list=args.list,
         input_format=args.input_format,
         encoding=args.encoding,
     )

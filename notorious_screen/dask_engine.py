@@ -13,6 +13,9 @@ The Screener (market data, rule pack, match indexes) is shipped once per worker:
 ``dask.distributed`` client it is scattered to every worker and each task refers to that one
 copy; the scheduler never unpickles it. Without a client (threads, processes or synchronous
 schedulers) it rides in the graph once and a per-process cache rebuilds it once per process.
+
+Library-only: nothing here prints, reads argv or sets an exit code; ``screen --engine dask``
+(its progress lines and ``--fail-on``) lives in :mod:`notorious_screen.cli`.
 """
 
 from __future__ import annotations
@@ -22,14 +25,12 @@ import json
 import logging
 import os
 import shutil
-import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TextIO, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from ._summary import Summary
 from .errors import InputError
@@ -37,8 +38,6 @@ from .schema import OUTPUT_COLUMNS, check_columns
 from .screen import OneProcess, Screener, Shipped, default_screener, unwrap
 
 if TYPE_CHECKING:
-    import argparse
-
     import dask.dataframe as dd
     import pandas as pd
     import pyarrow as pa
@@ -49,7 +48,6 @@ __all__ = [
     "FilesResult",
     "PartResult",
     "local_cluster",
-    "run_dask_cli",
     "screen_dask",
     "screen_files",
 ]
@@ -274,12 +272,12 @@ def _expand_inputs(source: str | os.PathLike[str] | Sequence[str | os.PathLike[s
 
 def _csv_codec(path: str, encoding: str) -> tuple[str, int]:
     """The file's codec (BOMs and ``auto`` resolved) and where its text starts (after a BOM)."""
-    from ._files import _sniff_encoding
+    from ._files import sniff_encoding
 
     with open(path, "rb") as f:
         head = f.read(1 << 16)
     try:
-        codec, rest = _sniff_encoding(head, encoding)
+        codec, rest = sniff_encoding(head, encoding)
     except LookupError:
         raise InputError(f"unknown encoding {encoding!r}") from None
     if codec.replace("_", "-").startswith(("utf-16", "utf-32")):
@@ -352,7 +350,7 @@ def _record_starts(
 def _plan_csv(
     paths: list[str], fmt: str, encoding: str, encoding_errors: str, blocksize: int | None
 ) -> tuple[list[str], list[_Part]]:
-    from ._files import _check_width, _header_names
+    from ._files import check_width, header_names
 
     delimiter = "," if fmt == "csv" else "\t"
     names: list[str] | None = None
@@ -368,8 +366,8 @@ def _plan_csv(
             head = f.read(header_end - text_start)
         if codec != "utf-8" or encoding_errors != "strict":
             head = head.decode(codec, "replace").encode("utf-8")
-        file_names = _header_names(head, delimiter, path)
-        _check_width(len(file_names), path)
+        file_names = header_names(head, delimiter, path)
+        check_width(len(file_names), path)
         if names is None:
             names = file_names
         elif file_names != names:
@@ -397,9 +395,9 @@ def _plan_csv(
 
 
 def _plan_parquet(paths: list[str], blocksize: int | None) -> tuple[list[str], list[_Part]]:
-    from ._files import _check_width, _optional
+    from ._files import check_width, optional
 
-    pq = _optional("pyarrow.parquet", "parquet", "parquet")
+    pq = optional("pyarrow.parquet", "parquet", "parquet")
     names: list[str] | None = None
     parts: list[_Part] = []
     for path in paths:
@@ -408,7 +406,7 @@ def _plan_parquet(paths: list[str], blocksize: int | None) -> tuple[list[str], l
         except (OSError, ValueError) as exc:
             raise InputError(f"{path}: cannot read as Parquet: {exc}") from None
         file_names = list(meta.schema.to_arrow_schema().names)
-        _check_width(len(file_names), path)
+        check_width(len(file_names), path)
         if names is None:
             names = file_names
         elif file_names != names:
@@ -453,28 +451,28 @@ def _read_part(part: _Part) -> pa.Table:
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    from ._files import _STRADDLING, READ_BLOCK_BYTES, _all_strings, _csv_message
+    from ._files import READ_BLOCK_BYTES, STRADDLING, all_strings, csv_message
 
     if part.fmt == "parquet":
         import pyarrow.parquet as pq
 
-        from ._files import PARQUET_MAX_BATCH_BYTES, _expanded_bytes, _one_line, _text_columns
+        from ._files import PARQUET_MAX_BATCH_BYTES, expanded_bytes, one_line, text_columns
 
         try:
             pf = pq.ParquetFile(part.path)
             # Text read as dictionaries and measured before expanding, as the local reader does.
-            pf = pq.ParquetFile(part.path, read_dictionary=_text_columns(pf.schema_arrow))
+            pf = pq.ParquetFile(part.path, read_dictionary=text_columns(pf.schema_arrow))
             table = pf.read_row_groups(list(part.row_groups), use_threads=False)
             batches = []
             for b in table.to_batches(max_chunksize=100_000):
-                if sum(_expanded_bytes(c) for c in b.columns) > PARQUET_MAX_BATCH_BYTES:
+                if sum(expanded_bytes(c) for c in b.columns) > PARQUET_MAX_BATCH_BYTES:
                     raise InputError(
                         f"{part.path}: row groups {list(part.row_groups)}: 100,000 rows decode "
                         f"to more than {PARQUET_MAX_BATCH_BYTES >> 20:,} MiB of text"
                     )
-                batches.append(_all_strings(b))
+                batches.append(all_strings(b))
         except (OSError, ValueError, pa.ArrowException) as exc:
-            raise InputError(f"{part.path}: cannot read as Parquet: {_one_line(exc)}") from None
+            raise InputError(f"{part.path}: cannot read as Parquet: {one_line(exc)}") from None
         schema = pa.schema([pa.field(n, pa.string()) for n in part.names])
         return pa.Table.from_batches(batches, schema=schema)
     with open(part.path, "rb") as f:
@@ -512,12 +510,12 @@ def _read_part(part: _Part) -> pa.Table:
         )
     except pa.ArrowInvalid as exc:
         where = f"{part.path}: in the rows from line {part.line}"
-        if _STRADDLING in str(exc):  # the same bound as the single-process reader
+        if STRADDLING in str(exc):  # the same bound as the single-process reader
             raise InputError(
                 f"{where}: a row is longer than {READ_BLOCK_BYTES >> 20} MiB, the longest the "
                 "CSV reader is sure to take"
             ) from None
-        raise InputError(f"{where}: {_csv_message(str(exc), bad_rows, 0, part.codec)}") from None
+        raise InputError(f"{where}: {csv_message(str(exc), bad_rows, 0, part.codec)}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -740,8 +738,8 @@ def _execute(
             "columns": list(columns),
             "format": job.out_fmt,
             "edition": f"{screener.edition.list}-{screener.edition.year}",
-            "rules": screener.pack.name,
-            "rules_hash": screener.pack.content_hash,
+            "rules": screener.rules.name,
+            "rules_hash": screener.rules.content_hash,
             "parts": [
                 {
                     "file": p.file,
@@ -768,75 +766,3 @@ def _execute(
 
 
 # ---- the command ----------------------------------------------------------------------------
-def run_dask_cli(args: argparse.Namespace, *, stderr: TextIO | None = None) -> int:
-    """``notorious-screen screen INPUT --engine dask``: the CLI's branch, here to keep cli.py light.
-
-    Uses ``args`` as the screen subcommand parses them plus ``workers`` and ``scheduler``.
-    Returns the exit code (0, or 3 for ``--fail-on``); raises :class:`InputError` for an
-    unusable input, output or option, which the CLI reports with exit code 1.
-    """
-    err = stderr if stderr is not None else sys.stderr
-    workers: int | None = getattr(args, "workers", None)
-    scheduler: str | None = getattr(args, "scheduler", None)
-    if getattr(args, "sort", None) is not None:
-        raise InputError("--sort needs every row in one process; not available with --engine dask")
-    if args.output in ("-", None):
-        raise InputError("--engine dask writes a folder of parts: give -o OUTDIR")
-    if workers is not None and scheduler is not None:
-        raise InputError("--workers starts a local cluster; with --scheduler the cluster is yours")
-    if getattr(args, "input_format", None) in ("jsonl", "xlsx"):
-        raise InputError("--engine dask reads CSV, TSV or Parquet")
-
-    screener = Screener(
-        year=args.year, list=args.list, rules=args.rules, data=getattr(args, "data", None)
-    )
-    tiers = dict(screener.pack.tiers)
-    if args.fail_on is not None and args.fail_on not in tiers:
-        names = ", ".join(tiers) or "none"
-        raise InputError(f"--fail-on: unknown tier {args.fail_on!r}; the pack has: {names}")
-    show = args.progress == "always" or (args.progress == "auto" and err.isatty())
-    start = time.monotonic()
-
-    def report(done: int, total: int, rows: int) -> None:
-        if show:
-            rate = rows / max(time.monotonic() - start, 1e-9)
-            print(
-                f"\r{done}/{total} parts, {rows:,} rows, {rate:,.0f} rows/s   ",
-                end="",
-                file=err,
-                flush=True,
-            )
-
-    options: dict[str, Any] = {
-        "url_column": args.url_column,
-        "name_column": args.name_column,
-        "screener": screener,
-        "input_format": args.input_format,
-        "output_format": args.format,
-        "blocksize": getattr(args, "blocksize", "auto"),
-        "encoding": args.encoding,
-        "encoding_errors": args.encoding_errors,
-        "neutralize": args.neutralize,
-        "chunksize": args.chunksize,
-        "progress": report,
-    }
-    if scheduler is not None:
-        distributed = cast(Any, importlib.import_module("distributed"))
-        try:
-            client = distributed.Client(scheduler, timeout="20s")
-        except (OSError, TimeoutError) as exc:
-            raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
-        try:
-            result = screen_files(args.input, args.output, client=client, **options)
-        finally:
-            client.close()
-    else:
-        with local_cluster(workers) as client:
-            result = screen_files(args.input, args.output, client=client, **options)
-    if show:
-        print(file=err)
-    if args.summary:
-        print(result.summary.format(screener.edition, screener.data.files), file=err)
-    if args.fail_on is not None and result.summary.max_score >= tiers[args.fail_on]:
-        return 3
-    return 0

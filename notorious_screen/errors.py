@@ -13,7 +13,9 @@ every field so they pickle across process pools.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
+from typing import TypeVar
 
 from ._text import printable
 
@@ -24,6 +26,7 @@ __all__ = [
     "MarketLookupError",
     "NotoriousScreenError",
     "RulePackError",
+    "renamed",
 ]
 
 
@@ -79,3 +82,15 @@ class InputError(NotoriousScreenError):
 
 class MarketLookupError(NotoriousScreenError, LookupError):
     """An unknown list, edition year, market or owner was asked for (the CLI exits 1)."""
+
+
+_T = TypeVar("_T")
+
+
+def renamed(old: str, old_value: _T | None, new: str, new_value: _T) -> _T:
+    """The value of a renamed keyword argument: ``new_value``, or the deprecated ``old`` one
+    when given (with a :class:`DeprecationWarning` naming the new spelling)."""
+    if old_value is None:
+        return new_value
+    warnings.warn(f"{old}= is deprecated; use {new}=", DeprecationWarning, stacklevel=3)
+    return old_value

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from ._text import closest, did_you_mean
-from .errors import DataError, Location, MarketLookupError
+from .errors import DataError, Location, MarketLookupError, renamed
 
 if TYPE_CHECKING:  # _yaml imports PyYAML (~30 ms): loading needs it, importing does not
     from ._yaml import YamlList, YamlMap
@@ -328,24 +328,31 @@ class MarketData:
         self._warned: set[tuple[str, int]] = set()
 
     # -- editions
-    def editions_of(self, list: str) -> tuple[Edition, ...]:
-        """The editions of one list, oldest first."""
-        self._check_list(list)
-        return tuple(e for e in self.editions if e.list == list)
+    def editions_of(self, watch_list: str) -> tuple[Edition, ...]:
+        """The editions of one watch list, oldest first."""
+        self._check_list(watch_list)
+        return tuple(e for e in self.editions if e.list == watch_list)
 
     def edition(
-        self, list: str = "ustr-nml", year: int | None = None, *, warn: bool = True
+        self,
+        watch_list: str = "ustr-nml",
+        year: int | None = None,
+        *,
+        warn: bool = True,
+        list: str | None = None,
     ) -> Edition:
         """One edition; ``year=None`` means the latest one whose online list is complete.
 
         An incomplete edition (``Edition.complete`` is False) emits
         :class:`IncompleteEditionWarning` once per edition and MarketData, unless
         ``warn=False`` (for callers that report completeness themselves). For a list with no
-        complete edition, ``year=None`` picks the latest edition (and warns).
+        complete edition, ``year=None`` picks the latest edition (and warns). ``list=`` is the
+        deprecated spelling of ``watch_list``.
         """
-        editions = self.editions_of(list)
+        watch_list = renamed("list", list, "watch_list", watch_list)
+        editions = self.editions_of(watch_list)
         if not editions:
-            raise MarketLookupError(f"the data has no {LIST_LABELS[list]} edition")
+            raise MarketLookupError(f"the data has no {LIST_LABELS[watch_list]} edition")
         if year is None:
             complete = [e for e in editions if e.complete]
             chosen = (complete or list_(editions))[-1]
@@ -354,7 +361,7 @@ class MarketData:
             if not found:
                 years = ", ".join(str(e.year) for e in editions)
                 raise MarketLookupError(
-                    f"no {LIST_LABELS[list]} edition for {year}; known years: {years}"
+                    f"no {LIST_LABELS[watch_list]} edition for {year}; known years: {years}"
                 )
             chosen = found[0]
         key = (chosen.list, chosen.year)

@@ -41,6 +41,7 @@ __all__ = [
     "normalize_host",
     "normalize_name",
     "normalize_url",
+    "suffix_rules",
 ]
 
 MAX_URL_LENGTH: Final = 65_536
@@ -628,6 +629,13 @@ def _extractor() -> tldextract.TLDExtract:
                 extractor("example.com", include_psl_private_domains=True)  # load the trie once
                 _EXTRACTOR = extractor
     return _EXTRACTOR
+
+
+def suffix_rules() -> tuple[frozenset[str], frozenset[str]]:
+    """The ICANN and the private rules of the bundled Public Suffix List snapshot: the rules
+    every split here uses (`PSL_VERSION` names the snapshot)."""
+    rules = _extractor()._get_tld_extractor()
+    return frozenset(rules.public_tlds), frozenset(rules.private_tlds)
 
 
 def _psl_version() -> str:

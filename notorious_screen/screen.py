@@ -14,6 +14,7 @@ import operator
 import pickle
 import threading
 import uuid
+import warnings
 from collections.abc import Iterable, Iterator
 from os import PathLike
 from pathlib import Path
@@ -26,7 +27,7 @@ from ._arrow import as_string_array
 from ._engine import CACHE_ROWS, BatchEngine, columns_of
 from ._summary import Summary
 from ._text import SURROGATES
-from .errors import InputError
+from .errors import InputError, renamed
 from .markets import MarketData, resolve_data
 from .match import Match, Matcher, MatchKind
 from .normalize import PSL_VERSION, as_text
@@ -62,6 +63,8 @@ __all__ = [
 class Screener:
     """Screens URLs and names against one watch-list edition with one rule pack.
 
+    ``watch_list`` and ``year`` choose the edition (the latest complete one by default);
+    ``rules`` is a bundled pack's name, a pack file or a `RulePack` (kept as `rules`).
     Build it once and reuse it: construction parses the market data and the pack and builds
     the match indexes. ``data`` is a :class:`MarketData`, an overlay file or a list of them
     (merged onto the bundled data; a complete knowledge base may come first and replace it);
@@ -74,33 +77,40 @@ class Screener:
         self,
         *,
         year: int | None = None,
-        list: str = "ustr-nml",
+        watch_list: str = "ustr-nml",
         rules: str | Path | RulePack = "default",
         data: MarketData | str | PathLike[str] | Iterable[str | PathLike[str]] | None = None,
         legitimate: tuple[str, ...] = (),
         workers: int = 1,
+        list: str | None = None,
     ) -> None:
         if workers < 1:
             raise ValueError("workers must be at least 1")
         self.workers = workers
         self._year = year
-        self._list = list
+        self._list = renamed("list", list, "watch_list", watch_list)
         self._legitimate = tuple(legitimate)
         self.data = resolve_data(data)
-        self.edition = self.data.edition(list, year)
-        self.pack = rules if isinstance(rules, RulePack) else load_rule_pack(rules)
+        self.edition = self.data.edition(self._list, year)
+        self.rules = rules if isinstance(rules, RulePack) else load_rule_pack(rules)
         self._init_derived()
+
+    @property
+    def pack(self) -> RulePack:
+        """Deprecated: `rules`."""
+        warnings.warn("Screener.pack is deprecated; use Screener.rules", DeprecationWarning, 2)
+        return self.rules
 
     def _init_derived(self) -> None:
         self.matcher = Matcher(self.data, legitimate=self._legitimate or None)
-        self.record = RecordBuilder(self.data, self.edition, self.pack.brand)
-        fields = tuple(sorted(self.pack.fields_used)) or ("match",)
+        self.record = RecordBuilder(self.data, self.edition, self.rules.brand)
+        fields = tuple(sorted(self.rules.fields_used)) or ("match",)
         # itemgetter always returns a tuple when given two names or more.
         self._signature = operator.itemgetter(*fields, *fields[:1])
         self._list_at = fields.index("listed_years") if "listed_years" in fields else None
         self._eval_cache: dict[tuple[Any, ...], Evaluation] = {}
         self._engine = BatchEngine(
-            self.matcher, self.data, self.pack, self._result, workers=self.workers
+            self.matcher, self.data, self.rules, self._result, workers=self.workers
         )
 
     def __getstate__(self) -> dict[str, Any]:
@@ -110,7 +120,7 @@ class Screener:
             "list": self._list,
             "legitimate": self._legitimate,
             "data": self.data,
-            "pack": self.pack,
+            "rules": self.rules,
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -120,7 +130,7 @@ class Screener:
         self._legitimate = state["legitimate"]
         self.data = state["data"]
         self.edition = self.data.edition(self._list, self._year)
-        self.pack = state["pack"]
+        self.rules = state["rules"] if "rules" in state else state["pack"]
         self._init_derived()
 
     # ---- one input ---------------------------------------------------------------------
@@ -144,8 +154,8 @@ class Screener:
             tier=evaluation.tier,
             reasons=evaluation.reasons,
             error=match.error,
-            rules=self.pack.name,
-            rules_hash=self.pack.content_hash,
+            rules=self.rules.name,
+            rules_hash=self.rules.content_hash,
             psl_version=PSL_VERSION,
         )
 
@@ -158,7 +168,7 @@ class Screener:
                          *signature[self._list_at + 1 :])  # fmt: skip
         found = self._eval_cache.get(signature)
         if found is None:
-            found = self.pack.evaluate(record)
+            found = self.rules.evaluate(record)
             if len(self._eval_cache) >= CACHE_ROWS:
                 self._eval_cache.clear()
             self._eval_cache[signature] = found
@@ -279,7 +289,7 @@ class Screener:
             + (f" ({status})" if status else "")
             + (f"; listed years: {years}" if years else "")
         )
-        lines.append(f"rules:        {self.pack.name} ({self.pack.content_hash[:12]})")
+        lines.append(f"rules:        {self.rules.name} ({self.rules.content_hash[:12]})")
         lines.extend(f"  {r.points:+4d}  {r.rule_id}: {r.message}" for r in result.reasons)
         lines.append(f"score:        {result.score}   tier: {result.tier or '-'}")
         return "\n".join(lines)

@@ -66,7 +66,7 @@ def test_tier_metrics_agree_with_a_count_by_hand(pack: str | Path) -> None:
     result = ns.backtest(LABELLED, rules=pack, name_column="seller_name")
     df = _screened(pack)
     screener = ns.Screener(rules=pack)
-    order = list(screener.pack.tiers)
+    order = list(screener.rules.tiers)
     positive = {"counterfeit", "infringing"}
     for name in order:
         flagged = df.ns_tier.isin(order[: order.index(name) + 1])

@@ -28,7 +28,7 @@ from notorious_screen.screen import OUTPUT_COLUMNS, Screener, ScreenResult
 
 SCREENER = Screener()
 MATCHER = Matcher()
-TIERS = set(SCREENER.pack.tiers)
+TIERS = set(SCREENER.rules.tiers)
 
 # ---- strategies ------------------------------------------------------------------------------
 ANY_TEXT = st.text(st.characters(exclude_categories=()), max_size=60)  # surrogates, NUL, Cc, Cf

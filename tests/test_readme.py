@@ -65,3 +65,22 @@ def test_readme_mentions_every_output_column_and_cli_flag() -> None:
     ):
         assert flag in README, flag
     assert os.path.exists(REPO / "docs" / "rules.md")
+
+
+def test_how_it_works_names_every_module_and_private_imports_stay_in_service_modules() -> None:
+    import ast
+
+    section = README.split("## How it works", 1)[1].split("\n## ", 1)[0]
+    package = REPO / "notorious_screen"
+    modules = {p.name for p in package.glob("*.py")} - {"__init__.py", "__main__.py"}
+    assert sorted(m for m in modules if f"`{m}`" not in section) == []
+    for path in sorted(package.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.ImportFrom) and node.level == 1 and node.module):
+                continue
+            private = [a.name for a in node.names if a.name.startswith("_")]
+            assert private == [], f"{path.name} imports private {private} from {node.module}"
+            if node.module.startswith("_"):
+                doc = ast.get_docstring(ast.parse((package / f"{node.module}.py").read_text()))
+                assert doc and ("service module" in doc or "serves the rest" in doc), node.module

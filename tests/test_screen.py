@@ -193,8 +193,8 @@ def test_screen_result_is_frozen_and_reproducible(screener: Screener) -> None:
     r = screener.screen_url("https://item.taobao.com/item.htm?id=1")
     assert r.listed and r.market is not None and r.market.id == "taobao"
     assert r.owner is not None and r.owner.id == "alibaba"
-    assert r.edition.year == 2021 and r.rules == screener.pack.name
-    assert r.rules_hash == screener.pack.content_hash
+    assert r.edition.year == 2021 and r.rules == screener.rules.name
+    assert r.rules_hash == screener.rules.content_hash
     with pytest.raises(AttributeError):
         r.score = 0  # type: ignore[misc]
 
@@ -227,3 +227,13 @@ def test_worker_processes_give_the_same_rows(monkeypatch: pytest.MonkeyPatch) ->
         out = parallel.screen_frame(df, name_column="seller_name")
         assert parallel._engine._pool is not None  # the pool really ran
     pd.testing.assert_frame_equal(serial, out)
+
+
+def test_deprecated_spellings_warn_and_still_work() -> None:
+    with pytest.warns(DeprecationWarning, match="list= is deprecated; use watch_list="):
+        old = ns.Screener(list="ustr-nml", year=2021)
+    assert old.edition == ns.Screener(watch_list="ustr-nml", year=2021).edition
+    with pytest.warns(DeprecationWarning, match="Screener.pack is deprecated"):
+        assert old.pack is old.rules
+    with pytest.warns(DeprecationWarning, match="list= is deprecated"):
+        assert ns.load_markets().edition(list="ustr-nml", year=2021).year == 2021
