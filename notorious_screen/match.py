@@ -10,10 +10,12 @@ A URL is tried in this order; the first step that recognises it decides (``Match
    one, or any host under a brand TLD that spells a market or owner label (``x.taobao``).
 3. same label under another public suffix: when the market already runs that label under two or
    more suffixes (``amazon.de``, ``amazon.fr``...) and the new suffix is a country code, the host
-   is taken as one more country site of the *owner* (``amazon.com.mx`` -> owner Amazon, kind
-   ``owner``); a market without an owner gets ``variant``/``tld-swap``. Otherwise a distinctive
-   label is a ``variant``/``tld-swap`` lookalike (``aliexpress.shop``, ``taobao.net``); short or
-   generic labels (``vk``, ``nic``, ``mega``) are not matched at all.
+   may be one more country site of the market, or a squat on one: offline nobody can tell, so
+   it is kind ``unverified-country-domain`` with the market and its owner filled in
+   (``aliexpress.nz``, ``amazon.com.mx``). Otherwise a distinctive label is a
+   ``variant``/``tld-swap`` lookalike (``aliexpress.shop``, ``taobao.net``); short labels get a
+   budget of their own (``vk.xyz``, ``vkk.com``, ``16888.com``) and generic ones (``mega``,
+   ``nic``) are not matched at all.
 4. ``variant``: a lookalike of a market or owner host (``_variants``), unless the host is on the
    legitimate-lookalike list.
 5. ``name``: only when there is no usable URL (missing, empty or unusable). What the URL
@@ -66,6 +68,9 @@ class MatchKind(str, Enum):
     VARIANT = "variant"
     NAME = "name"
     OWNER = "owner"
+    #: a market's own label under a country suffix the data does not know (``aliexpress.nz``):
+    #: the market's own country site or a squat, which cannot be told offline
+    UNVERIFIED_COUNTRY = "unverified-country-domain"
     NONE = "none"
 
 
@@ -156,9 +161,16 @@ class VariantDetector:
     construction precomputes the indexes; ``detect`` is a few dozen dict lookups.
     """
 
-    def __init__(self, targets: Iterable[str], *, legitimate: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        targets: Iterable[str],
+        *,
+        legitimate: Iterable[str] = (),
+        no_short: Iterable[str] = (),
+    ) -> None:
         self._targets = tuple(sorted({t.strip().lower() for t in targets if t and t.strip()}))
         self._legitimate_in = tuple(sorted({x.strip().lower() for x in legitimate if x}))
+        self._no_short = tuple(sorted({x.strip().lower() for x in no_short if x}))
         split: list[Target] = []
         for raw in self._targets:
             url = normalize_host(raw)
@@ -166,12 +178,12 @@ class VariantDetector:
             if cand is None or url.host is None:
                 continue
             split.append(Target(url.host, cand.registrable, skeleton(cand.label), cand.suffix))
-        self._index = VariantIndex(split)
+        self._index = VariantIndex(split, no_short=self._no_short)
         legit = {_ascii_host(x) for x in self._legitimate_in}
         self._legitimate = frozenset(h for h in legit if h)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild_detector, (self._targets, self._legitimate_in))
+        return (_rebuild_detector, (self._targets, self._legitimate_in, self._no_short))
 
     @property
     def index(self) -> VariantIndex:
@@ -193,13 +205,21 @@ class VariantDetector:
     def detect(self, url: NormalizedURL) -> Variant | None:
         """The lookalike finding for a normalized URL, or None (also for unusable input)."""
         cand = _candidate(url)
-        if cand is None or self.is_legitimate(cand.host):
+        if cand is None:
+            # No public suffix to split at ("shopee.coid"): only a dropped dot can be said.
+            if url.error is None and not url.is_ip and url.host and not url.suffix:
+                if not self.is_legitimate(url.host):
+                    return self._index.detect_unsplit(url.host)
+            return None
+        if self.is_legitimate(cand.host):
             return None
         return self._index.detect(cand)
 
 
-def _rebuild_detector(targets: tuple[str, ...], legitimate: tuple[str, ...]) -> VariantDetector:
-    return VariantDetector(targets, legitimate=legitimate)
+def _rebuild_detector(
+    targets: tuple[str, ...], legitimate: tuple[str, ...], no_short: tuple[str, ...] = ()
+) -> VariantDetector:
+    return VariantDetector(targets, legitimate=legitimate, no_short=no_short)
 
 
 # ---- the matcher ----------------------------------------------------------------------------
@@ -247,7 +267,21 @@ class Matcher:
         self._alias = alias
         self._owner_hosts = owner_hosts
         legit = (*bundled_legitimate(), *self._extra_legitimate)
-        self._detector = VariantDetector((*primary, *alias, *owner_hosts), legitimate=legit)
+        # Short labels of corporate domains (qq.com) get no short-label budget: a platform on
+        # a corporate domain (weixin.qq.com) does not make the corporate label a platform's.
+        owner_regs = {normalize_host(h).registrable_domain for h in owner_hosts}
+        market_labels = {
+            u.domain_label
+            for u in (normalize_host(h) for h in (*primary, *alias))
+            if u.registrable_domain not in owner_regs
+        }
+        owner_only = sorted(
+            {lb for lb in (normalize_host(h).domain_label for h in owner_hosts) if lb}
+            - market_labels
+        )
+        self._detector = VariantDetector(
+            (*primary, *alias, *owner_hosts), legitimate=legit, no_short=owner_only
+        )
         index = self._detector.index
         # label -> markets/owners that use it, and the suffixes each market uses it under
         label_markets: dict[str, dict[str, set[str]]] = {}
@@ -271,6 +305,9 @@ class Matcher:
             if reg:
                 registrable_owner.setdefault(reg, ("owner", oid))
         self._registrable_owner = registrable_owner
+        self._owner_registrables = frozenset(
+            r for r in (normalize_host(h).registrable_domain for h in owner_hosts) if r
+        )
         self._label_markets = label_markets
         self._label_owner = label_owner
         self._index = index
@@ -380,13 +417,22 @@ class Matcher:
         return None
 
     def _brand_tld(self, url: NormalizedURL) -> tuple[str, str] | None:
-        """A host under a brand TLD that spells a market or owner label (``x.taobao``)."""
+        """A host under a brand TLD that spells a market or owner label (``x.taobao``).
+
+        The TLD belongs to whoever owns the label: an owner's corporate label (``.baidu``) is
+        the owner, not a platform of it that merely lives under its domain (Baidu Wangpan on
+        pan.baidu.com), and never the market a subdomain spells (``taobao.com.baidu``)."""
         if not url.suffix or "." in url.suffix:
             return None
+        owner = self._label_owner.get(url.suffix)
         markets = self._label_markets.get(url.suffix)
         if markets and self._index.is_distinctive(url.suffix):
-            return "market", sorted(markets)[0]
-        owner = self._label_owner.get(url.suffix)
+            own = sorted(
+                mid for mid, suffixes in markets.items()
+                if any(f"{url.suffix}.{sfx}" not in self._owner_registrables for sfx in suffixes)
+            )  # fmt: skip
+            if own:
+                return "market", own[0]
         if owner and len(url.suffix) >= 4:
             return "owner", owner
         return None
@@ -464,17 +510,19 @@ class Matcher:
         if not markets or not self._index.is_distinctive(label):
             return None
         for mid in sorted(markets):
-            if len(markets[mid]) < 2:
+            # A label run under several suffixes, a country code among them, is a family of
+            # country sites (aliexpress.ru, amazon.de); tokopedia.com + tokopedia.link is not.
+            if len(markets[mid]) < 2 or not any(_is_country_suffix(x) for x in markets[mid]):
                 continue
             market = self._data.markets[mid]
             owner = self._owner_of(market, None)
-            if owner is None:
-                return None  # no owner to roll up to: let the variant step call it a tld-swap
+            known = ", ".join(f".{sfx}" for sfx in sorted(markets[mid]))
             why = (
-                f"{url.registrable_domain}: {label} under another country suffix (.{suffix}),"
-                f" not in the data; taken as a country site of {owner.name}"
+                f"{url.registrable_domain}: {market.name}'s label under a country suffix the"
+                f" data does not know (.{suffix}; known: {known}): its own country site or a"
+                " squat, unverified offline"
             )
-            return None, owner, MatchKind.OWNER, None, None, 100.0, why
+            return market, owner, MatchKind.UNVERIFIED_COUNTRY, None, None, 100.0, why
         return None
 
     def _build(

@@ -852,12 +852,99 @@ def _fast_url(text: str) -> NormalizedURL | None:
     return _finish(text, scheme.lower(), host, port or "", rest or "", [])
 
 
+# URLs pasted with text around them: quotes, brackets, share text, emoji, punctuation.
+_WEB_URL_RE: Final = re.compile(r"(?<![A-Za-z0-9+.\-])https?://", re.IGNORECASE)
+_STARTS_WEB_RE: Final = re.compile(r"(?:https?|wss?|ftp)://", re.IGNORECASE)
+# A scheme-less host in text: dotted LDH labels ending in a letter TLD, not inside a word.
+_BARE_HOST_RE: Final = re.compile(
+    r"(?<![A-Za-z0-9.\-@])(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9-]*"
+    r"(?![A-Za-z0-9-]|\.[A-Za-z0-9])"
+)
+_IPV6_START_RE: Final = re.compile(r"\[[0-9A-Fa-f:.]*\]")
+_OPENERS: Final = "\"'<([{「『《【〈«“‘（［｛〔"
+_CLOSERS: Final = "\"'>)]}」』》】〉»”’）］｝〕"
+_TRAILING: Final = ".,;:!?" + _CLOSERS
+_GLUED: Final = ",;!?" + _CLOSERS
+
+
+def _url_end(text: str) -> int:
+    """Where a URL found in text stops: whitespace, a quote or bracket, or a character of text
+    (CJK punctuation, emoji, symbols) that a typed URL does not carry."""
+    for index, char in enumerate(text):
+        if char.isspace() or char in _CLOSERS or char in "<>\"":
+            return index
+        if not char.isascii():
+            category = unicodedata.category(char)
+            if category[0] in "PSZC":
+                return index
+    return len(text)
+
+
+def _trim_trailing(url: str, trailing: str = _TRAILING) -> str:
+    """Sentence punctuation and unbalanced closing brackets after a URL are not part of it."""
+    while url and url[-1] in trailing:
+        char = url[-1]
+        opener = {")": "(", "]": "[", "}": "{"}.get(char)
+        if opener is not None and url.count(opener) >= url.count(char):
+            break  # balanced: a path like /wiki/A_(b)
+        url = url[:-1]
+    return url
+
+
+def _extract_url(s: str, steps: list[str]) -> str:
+    """The URL inside a cell of text (the first http(s) URL, else the first scheme-less host);
+    the cell itself when it is a URL already or holds none. Each change is a step."""
+    scheme = _SCHEME_RE.match(s)
+    found = _WEB_URL_RE.search(s)
+    if (
+        _STARTS_WEB_RE.match(s)
+        or s[0] in "/\\?#"
+        or _IPV6_START_RE.match(s)
+        or (scheme is not None and scheme.group(1).lower() in _WEB_SCHEMES | _KNOWN_SCHEMES)
+        or (s[:1].isascii() and s[:1].isalnum() and not _has_space(s) and found is None)
+    ):
+        # A URL already: only a closing bracket or punctuation glued to a bare authority at
+        # the very end ("https://shopee.sg)", "shop.taobao.com,") goes.
+        if not _AUTHORITY_END_RE.search(s, s.find("//") + 2 if "//" in s else 0):
+            trimmed = _trim_trailing(s, _GLUED)  # a trailing dot is the root label's
+            if trimmed != s and trimmed:
+                steps.append(f"dropped trailing {_short(s[len(trimmed) :])!r}")
+                return trimmed
+        return s
+    if found is None:
+        bare = _BARE_HOST_RE.search(s)
+        # A scheme-less host only after a space or punctuation: glued to another character
+        # ("\ufffdx.com", "€shop.com") it is part of one odd host, which the parser judges.
+        while bare is not None and bare.start() > 0:
+            before = unicodedata.category(s[bare.start() - 1])
+            if before[0] in "PZ" or s[bare.start() - 1].isspace():
+                break
+            bare = _BARE_HOST_RE.search(s, bare.end())
+        if bare is None:
+            return s
+        start = bare.start()
+    else:
+        start = found.start()
+    rest = s[start:]
+    url = _trim_trailing(rest[: _url_end(rest)])
+    if not url or url == s:
+        return s
+    steps.append(f"extracted URL from text: {_short(url)}")
+    return url
+
+
+def _has_space(text: str) -> bool:
+    return any(char.isspace() for char in text)
+
+
 def _slow_url(text: str) -> NormalizedURL:
-    """The full algorithm: cleaning, refanging, scheme detection, WHATWG authority parsing."""
+    """The full algorithm: cleaning, refanging, URL extraction, scheme detection, WHATWG
+    authority parsing."""
     steps: list[str] = []
     s = _clean(text, steps)
     if not s:
         return _failure(text, None, steps, ErrorCode.EMPTY)
+    s = _extract_url(s, steps)
     scheme: str | None = None
     bare = False  # scheme-less, no "//", no port: only "something.tld" is read as a host
     m = _SCHEME_RE.match(s)
