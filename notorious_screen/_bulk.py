@@ -165,6 +165,24 @@ class HostResolver:
         return groups
 
 
+def _two_edit_patterns(labels: tuple[str, ...]) -> list[tuple[int, str]]:
+    """Per candidate label length, a regex every label `VariantIndex` finds at two edits of a
+    long label matches. Split the long label in three pieces: two substitutions break at most
+    two, so one is intact and in its place; with a substitution and a doubled character (one
+    character longer) one is intact too, in its place or one further on."""
+    by_length: dict[int, list[str]] = {}
+    for label in labels:
+        n = len(label)
+        cuts = [0, n // 3, (2 * n) // 3, n]
+        for a, b in zip(cuts, cuts[1:], strict=False):
+            piece = re.escape(label[a:b])
+            by_length.setdefault(n, []).append(f".{{{a}}}{piece}")
+            by_length.setdefault(n + 1, []).append(f".{{{a},{a + 1}}}{piece}")
+    return [
+        (n, "^(?:" + "|".join(sorted(set(alts))) + ")") for n, alts in sorted(by_length.items())
+    ]
+
+
 class UnknownHosts:
     """Which clean hosts under no table host the matcher has nothing to say about.
 
@@ -174,15 +192,22 @@ class UnknownHosts:
     recognise: the PSL split in bulk (`_psl`), then set and literal tests that every finding
     of those steps passes (the label is a target label or one of its lookalike spellings, a
     hyphenated or dot-split target label, a target label inside the label, a target inside
-    the subdomain, a market label as the TLD). A host that passes any test goes to the
-    matcher, which decides; a test checks that no host this drops is recognised.
+    the subdomain, a market label as the TLD, a long target label with at least one of its
+    three pieces in place, the host without its dots starting with a target's). A host that
+    passes any test goes to the matcher, which decides; a test checks that no host this drops
+    is recognised.
     """
 
     def __init__(self, matcher: Matcher) -> None:
         index = matcher.detector.index
         self._psl = PSLTable()
         self._lookalike = HashTable(sorted(index.ascii_lookalike_labels()))
-        self._edit = column(sorted(index.edit_labels), pa.string())
+        self._edit = column(sorted(index.dotted_labels), pa.string())
+        self._two_edits = _two_edit_patterns(index.long_labels)
+        dotless = sorted(index.dotless_hosts, key=lambda x: (-len(x), x))
+        self._dotless = (
+            "^(?:www)?(?:" + "|".join(re.escape(d) for d in dotless) + ")" if dotless else None
+        )
         self._labels = HashTable(sorted(index.target_labels))
         combos = sorted(index.combo_labels)
         self._inside = "|".join(re.escape(c) for c in combos) or "(?!x)x"
@@ -217,6 +242,15 @@ class UnknownHosts:
         if len(hyphen):
             joined = pc.replace_substring(take(label, hyphen), "-", "")
             maybe[hyphen[bools(pc.is_in(joined, value_set=self._edit))]] = True
+        # two edits in a long label: one of its three pieces is where it was (`_two_edit_patterns`)
+        size = end - start
+        for length, pattern in self._two_edits:
+            at = np.flatnonzero(has_label & (size == length) & ~maybe)
+            if len(at):
+                maybe[at[bools(pc.match_substring_regex(take(label, at), pattern))]] = True
+        if self._dotless is not None:  # a dot left out, under any suffix or none
+            flat = pc.replace_substring(hosts, ".", "")
+            maybe |= bools(pc.match_substring_regex(flat, self._dotless))
         sub = np.flatnonzero(has_label & (labels > under + 1))
         if len(sub):
             head = view.cut(view.start, start - 1, sub)
