@@ -486,9 +486,10 @@ class VariantIndex:
         raw = cand.label.lower()
         homograph = folded != raw
         found = self._same_label(cand, folded, homograph) or self._dot_insertion(cand, folded)
-        if found is None and folded not in _COMMON_WORDS:
-            # A label that is itself a common word ("mall", "shop") is a site of its own,
-            # not a typo of a brand one edit away.
+        if found is None and folded not in _COMMON_WORDS and not _word_and_letter(folded):
+            # A label that is itself a common word ("mall", "shop"), or one with a letter in
+            # front or behind ("tmail", a mail service), is a site of its own, not a typo of
+            # a brand one edit away.
             found = (
                 self._edit(cand, folded, homograph)
                 or self._glyph(cand, folded, homograph)
@@ -664,6 +665,13 @@ class VariantIndex:
             ):
                 if len(label) == n - 1:
                     found.setdefault(label, f"a substitution and a doubled '{folded[j]}'")
+        # Both substitutions in the part of the brand beside a common word ("ali" of
+        # aliexpress: "agaexpress") make another name on the same word, not a typo of it.
+        found = {
+            label: how
+            for label, how in found.items()
+            if not _only_beside_word(label, folded if len(folded) == len(label) else None)
+        }
         labels = sorted(found)
         if not labels or any(Hamming.distance(labels[0], other) > 1 for other in labels[1:]):
             return None  # none, or ambiguous between two long labels (one name spelt two
@@ -786,6 +794,25 @@ class VariantIndex:
                         f"lookalike of {target.registrable}: {note}",
                     )
         return None
+
+
+def _word_and_letter(text: str) -> bool:
+    """``tmail``, ``mailx``: a common word of four letters or more with one letter glued on."""
+    return len(text) >= 5 and (text[1:] in _COMMON_WORDS or text[:-1] in _COMMON_WORDS)
+
+
+def _only_beside_word(label: str, shown: str | None) -> bool:
+    """Whether every substitution turning ``label`` into ``shown`` (same length) falls outside
+    a common word of four letters or more that starts or ends the label."""
+    if shown is None:
+        return False
+    changed = [i for i, (a, b) in enumerate(zip(label, shown, strict=True)) if a != b]
+    for size in range(len(label) - 1, 3, -1):
+        if label[-size:] in _COMMON_WORDS and all(i < len(label) - size for i in changed):
+            return True
+        if label[:size] in _COMMON_WORDS and all(i >= size for i in changed):
+            return True
+    return False
 
 
 def _homograph_note(label: str) -> str:
