@@ -61,7 +61,9 @@ FUZZER_CLASSES: dict[str, tuple[str, ...]] = {
     "vowel-swap": ("vowel-swap",),
     "dictionary": ("combosquatting",),
     "tld-swap": ("tld-swap",),
-    "various": ("combosquatting", "tld-swap", "dot-insertion", "hyphenation", "plural"),
+    "various": (
+        "combosquatting", "tld-swap", "dot-insertion", "hyphenation", "plural", "missing-dot",
+    ),
 }
 
 #: Words for dnstwist's dictionary fuzzer (combosquatting). Deliberately not the matcher's
@@ -275,11 +277,12 @@ def evaluate(matcher: Any) -> dict[str, Any]:
         owner_id = matcher.data.markets[expected_market].owner
         owner_ok = owner_id is not None and m.owner is not None and m.owner.id == owner_id
         ok = m.kind is not MatchKind.NONE and (market_ok or owner_ok)
-        classes = set(row["classes"].split(","))
+        classes = set(FUZZER_CLASSES.get(row["fuzzer"], ())) | set(row["classes"].split(","))
         if m.kind is MatchKind.VARIANT and m.variant is not None:
             class_ok = m.variant.value in classes
         else:
-            class_ok = ok and m.kind is MatchKind.OWNER and "tld-swap" in classes
+            country = m.kind in (MatchKind.OWNER, MatchKind.UNVERIFIED_COUNTRY)
+            class_ok = ok and country and "tld-swap" in classes
         stats = per[row["fuzzer"]]
         stats[0] += 1
         stats[1] += ok

@@ -129,7 +129,7 @@ MIN_TWO_EDIT_LEN = 9
 #: the short-label budget: the same label under another suffix, a doubled character, a hyphen
 #: between two characters, homographs; from SHORT_INSERT_LEN on also one inserted character.
 MIN_SHORT_LEN = 2
-SHORT_INSERT_LEN = 4
+SHORT_INSERT_LEN = 2
 #: Labels shorter than this are never looked for inside longer labels.
 MIN_COMBO_LEN = 5
 #: Embedded anywhere (not only next to a hyphen, digit or affix word) from this length on.
@@ -665,13 +665,6 @@ class VariantIndex:
             ):
                 if len(label) == n - 1:
                     found.setdefault(label, f"a substitution and a doubled '{folded[j]}'")
-        # Both substitutions in the part of the brand beside a common word ("ali" of
-        # aliexpress: "agaexpress") make another name on the same word, not a typo of it.
-        found = {
-            label: how
-            for label, how in found.items()
-            if not _only_beside_word(label, folded if len(folded) == len(label) else None)
-        }
         labels = sorted(found)
         if not labels or any(Hamming.distance(labels[0], other) > 1 for other in labels[1:]):
             return None  # none, or ambiguous between two long labels (one name spelt two
@@ -799,20 +792,6 @@ class VariantIndex:
 def _word_and_letter(text: str) -> bool:
     """``tmail``, ``mailx``: a common word of four letters or more with one letter glued on."""
     return len(text) >= 5 and (text[1:] in _COMMON_WORDS or text[:-1] in _COMMON_WORDS)
-
-
-def _only_beside_word(label: str, shown: str | None) -> bool:
-    """Whether every substitution turning ``label`` into ``shown`` (same length) falls outside
-    a common word of four letters or more that starts or ends the label."""
-    if shown is None:
-        return False
-    changed = [i for i, (a, b) in enumerate(zip(label, shown, strict=True)) if a != b]
-    for size in range(len(label) - 1, 3, -1):
-        if label[-size:] in _COMMON_WORDS and all(i < len(label) - size for i in changed):
-            return True
-        if label[:size] in _COMMON_WORDS and all(i >= size for i in changed):
-            return True
-    return False
 
 
 def _homograph_note(label: str) -> str:

@@ -267,20 +267,21 @@ class Matcher:
         self._alias = alias
         self._owner_hosts = owner_hosts
         legit = (*bundled_legitimate(), *self._extra_legitimate)
-        # Short labels of corporate domains (qq.com) get no short-label budget: a platform on
-        # a corporate domain (weixin.qq.com) does not make the corporate label a platform's.
+        # The short-label budget (vk.xyz, vkk.com) is for a platform's own name: labels of
+        # corporate domains (qq.com; weixin.qq.com does not make "qq" a platform's) and of
+        # short-link or alias hosts only (rg.to, tb.cn) get none.
         owner_regs = {normalize_host(h).registrable_domain for h in owner_hosts}
         market_labels = {
             u.domain_label
-            for u in (normalize_host(h) for h in (*primary, *alias))
+            for u in (normalize_host(h) for h in primary)
             if u.registrable_domain not in owner_regs
         }
-        owner_only = sorted(
-            {lb for lb in (normalize_host(h).domain_label for h in owner_hosts) if lb}
+        no_short = sorted(
+            {lb for lb in (normalize_host(h).domain_label for h in (*alias, *owner_hosts)) if lb}
             - market_labels
         )
         self._detector = VariantDetector(
-            (*primary, *alias, *owner_hosts), legitimate=legit, no_short=owner_only
+            (*primary, *alias, *owner_hosts), legitimate=legit, no_short=no_short
         )
         index = self._detector.index
         # label -> markets/owners that use it, and the suffixes each market uses it under

@@ -860,6 +860,16 @@ _BARE_HOST_RE: Final = re.compile(
     r"(?<![A-Za-z0-9.\-@])(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9-]*"
     r"(?![A-Za-z0-9-]|\.[A-Za-z0-9])"
 )
+# In an authority, a CJK bracket or quote, an emoji, or a space before non-ASCII text ends
+# the URL: no host holds them. (A space before ASCII text keeps the browser's answer, an
+# invalid host: "http://example example.com" is a failure in the web-platform tests.)
+_TEXT_IN_AUTHORITY_RE: Final = re.compile(
+    "[「」『』《》【】〈〉〔〕（）［］｛｝“”‘’«»\U0001f000-\U0001faff\u2600-\u27bf]"
+    "|\\s+(?=[^\\x00-\\x7f\\s])"
+)
+# What must come before such a cut: a plain ASCII host (with a port), so that a Unicode host
+# with a symbol in it stays the parser's to judge.
+_PLAIN_AUTHORITY_RE: Final = re.compile(r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+\.?(?::[0-9]*)?")
 _IPV6_START_RE: Final = re.compile(r"\[[0-9A-Fa-f:.]*\]")
 _OPENERS: Final = "\"'<([{「『《【〈«“‘（［｛〔"
 _CLOSERS: Final = "\"'>)]}」』》】〉»”’）］｝〕"
@@ -903,9 +913,23 @@ def _extract_url(s: str, steps: list[str]) -> str:
         or (scheme is not None and scheme.group(1).lower() in _WEB_SCHEMES | _KNOWN_SCHEMES)
         or (s[:1].isascii() and s[:1].isalnum() and not _has_space(s) and found is None)
     ):
-        # A URL already: only a closing bracket or punctuation glued to a bare authority at
-        # the very end ("https://shopee.sg)", "shop.taobao.com,") goes.
-        if not _AUTHORITY_END_RE.search(s, s.find("//") + 2 if "//" in s else 0):
+        # A URL already: text after it ("https://shopee.sg\u3000官方旗舰店", "...（热卖）") and
+        # a closing bracket or punctuation glued to a bare authority at the very end
+        # ("https://shopee.sg)", "shop.taobao.com,") go.
+        authority = s.find("//") + 2 if "//" in s else 0
+        stop = _AUTHORITY_END_RE.search(s, authority)
+        end = stop.start() if stop else len(s)
+        cut = _TEXT_IN_AUTHORITY_RE.search(s, authority, end)
+        if cut is not None and (
+            "@" in s[cut.start() : end]  # userinfo may hold anything ("http://foo:💩@x.com")
+            or not _PLAIN_AUTHORITY_RE.fullmatch(s, authority, cut.start())
+        ):
+            cut = None
+        if cut is not None and cut.start() > authority:
+            steps.append(f"dropped text after the URL: {_short(s[cut.start() :])!r}")
+            s = s[: cut.start()]
+            end = len(s)
+        if end == len(s):
             trimmed = _trim_trailing(s, _GLUED)  # a trailing dot is the root label's
             if trimmed != s and trimmed:
                 steps.append(f"dropped trailing {_short(s[len(trimmed) :])!r}")
@@ -916,8 +940,8 @@ def _extract_url(s: str, steps: list[str]) -> str:
         # A scheme-less host only after a space or punctuation: glued to another character
         # ("\ufffdx.com", "€shop.com") it is part of one odd host, which the parser judges.
         while bare is not None and bare.start() > 0:
-            before = unicodedata.category(s[bare.start() - 1])
-            if before[0] in "PZ" or s[bare.start() - 1].isspace():
+            before = s[bare.start() - 1]
+            if before != "\ufffd" and unicodedata.category(before)[0] in "PZS":
                 break
             bare = _BARE_HOST_RE.search(s, bare.end())
         if bare is None:
