@@ -9,6 +9,7 @@ ever decide cases whose answer they provably share with the full path.
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
@@ -174,7 +175,7 @@ def _two_edit_patterns(labels: tuple[str, ...]) -> list[tuple[int, str]]:
     for label in labels:
         n = len(label)
         cuts = [0, n // 3, (2 * n) // 3, n]
-        for a, b in zip(cuts, cuts[1:], strict=False):
+        for a, b in itertools.pairwise(cuts):
             piece = re.escape(label[a:b])
             by_length.setdefault(n, []).append(f".{{{a}}}{piece}")
             by_length.setdefault(n + 1, []).append(f".{{{a},{a + 1}}}{piece}")

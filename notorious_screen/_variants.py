@@ -488,8 +488,8 @@ class VariantIndex:
         found = self._same_label(cand, folded, homograph) or self._dot_insertion(cand, folded)
         if found is None and folded not in _COMMON_WORDS and not _word_and_letter(folded):
             # A label that is itself a common word ("mall", "shop"), or one with a letter in
-            # front or behind ("tmail", a mail service), is a site of its own, not a typo of
-            # a brand one edit away.
+            # front ("tmail", a mail service), is a site of its own, not a typo of a brand
+            # one edit away.
             found = (
                 self._edit(cand, folded, homograph)
                 or self._glyph(cand, folded, homograph)
@@ -790,8 +790,10 @@ class VariantIndex:
 
 
 def _word_and_letter(text: str) -> bool:
-    """``tmail``, ``mailx``: a common word of four letters or more with one letter glued on."""
-    return len(text) >= 5 and (text[1:] in _COMMON_WORDS or text[:-1] in _COMMON_WORDS)
+    """``tmail``, ``emall``: one letter in front of a common word of four letters or more, the
+    way real services name themselves. (A letter behind one is left to the typo steps:
+    ``shope`` is Shopee without an ``e``.)"""
+    return len(text) >= 5 and text[0].isalpha() and text[1:] in _COMMON_WORDS
 
 
 def _homograph_note(label: str) -> str:

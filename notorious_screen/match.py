@@ -207,9 +207,9 @@ class VariantDetector:
         cand = _candidate(url)
         if cand is None:
             # No public suffix to split at ("shopee.coid"): only a dropped dot can be said.
-            if url.error is None and not url.is_ip and url.host and not url.suffix:
-                if not self.is_legitimate(url.host):
-                    return self._index.detect_unsplit(url.host)
+            usable = url.error is None and not url.is_ip and url.host and not url.suffix
+            if usable and url.host and not self.is_legitimate(url.host):
+                return self._index.detect_unsplit(url.host)
             return None
         if self.is_legitimate(cand.host):
             return None

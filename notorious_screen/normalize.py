@@ -881,7 +881,7 @@ def _url_end(text: str) -> int:
     """Where a URL found in text stops: whitespace, a quote or bracket, or a character of text
     (CJK punctuation, emoji, symbols) that a typed URL does not carry."""
     for index, char in enumerate(text):
-        if char.isspace() or char in _CLOSERS or char in "<>\"":
+        if char.isspace() or char in _CLOSERS or char in '<>"':
             return index
         if not char.isascii():
             category = unicodedata.category(char)
