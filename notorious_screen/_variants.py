@@ -14,15 +14,21 @@ target label, so a host costs a few dozen dict/set lookups whatever the number o
   ``homoglyph`` fuzzer but from the target side;
 * ``_plurals``: ``s``/``es`` appended or inserted;
 * ``_anchors``: the first three characters of every label eligible for combosquatting, so a
-  scan of the candidate finds embedded target labels in one pass.
+  scan of the candidate finds embedded target labels in one pass;
+* ``_vowels``: every copy of one vowel changed to another (``tukupedia``); ``_shorts``: the
+  short-label budget (``vkk``, ``v-k``, ``16888``, ``l688``); ``_dotless``: target registrables
+  without their dots (``wwwtaobaocom.com``, ``shopee.coid``). A moved letter falls out of the
+  deletes index (the same key, different places); two substitutions in a long label are
+  rapidfuzz's Hamming distance over the few long labels.
 
 Unicode homographs are folded first with the UTS #39-style skeleton (``_confusables``), so an
 all-Cyrillic spelling, or accented letters mixed with an ASCII typo, meet the same indexes.
 rapidfuzz only scores the similarity of a pair already found.
 
 Which targets take part in which step is a matter of how distinctive the label is: a label
-shorter than ``MIN_EDIT_LEN`` or in ``GENERIC_LABELS`` only matches homographs, never typos,
-TLD swaps or combinations (``vk`` has thousands of one-edit neighbours that are real sites).
+in ``GENERIC_LABELS`` only matches homographs; one shorter than ``MIN_EDIT_LEN`` gets the
+short-label budget only (``vk`` has thousands of one-edit neighbours that are real sites, so
+never another letter or a letter left out), and two edits need ``MIN_TWO_EDIT_LEN`` letters.
 """
 
 from __future__ import annotations
