@@ -906,6 +906,10 @@ def _extract_url(s: str, steps: list[str]) -> str:
     the cell itself when it is a URL already or holds none. Each change is a step."""
     scheme = _SCHEME_RE.match(s)
     found = _WEB_URL_RE.search(s)
+    if found is not None:
+        before = s[: found.start()]
+        if "//" in before or _BARE_HOST_RE.search(before):
+            found = None  # the cell starts with a URL of its own ("x.com/?u=https://y.com")
     if (
         _STARTS_WEB_RE.match(s)
         or s[0] in "/\\?#"

@@ -689,3 +689,7 @@ def test_cells_without_a_url_stay_as_they_are(cell: str) -> None:
 def test_a_plain_url_is_not_rewritten() -> None:
     for url in ("https://shopee.sg/abc", "shopee.sg/abc,", "http://./", "//x.com/a"):
         assert not any("extracted" in s for s in normalize_url(url).steps)
+    # a URL inside a URL is part of it (a redirect), not a URL inside text
+    for url, host in (("www.site.com/?u=https://taobao.com", "www.site.com"),
+                      ("www.taobao//http://", "www.taobao")):  # fmt: skip
+        assert normalize_url(url).host == host
