@@ -506,13 +506,8 @@ class BatchEngine:
         mid, oid, kind, variant, imitates, similarity, error, host = signature[:8]
         data = self.data
         if error is not None:
-            market = data.markets[hit.key.market] if hit.key.market else None
-            owner = self.matcher.owner_of(market, hit.key.owner)
             kept = None if error is ErrorCode.EMPTY else error
-            match = self.matcher.build_match(
-                None, None, None, market, owner, MatchKind.NAME, None, None, hit.score, "",
-                error=kept,
-            )  # fmt: skip
+            match = self.matcher.by_name(hit, None, None, None, error=kept)
         else:
             url = normalize_host(host) if host else None
             match = self.matcher.build_match(

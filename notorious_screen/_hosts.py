@@ -167,6 +167,39 @@ class HostResolver:
         return groups
 
 
+def _two_edit_hits(
+    data: np.ndarray[Any, np.dtype[np.uint8]],
+    start: Ints,
+    width: int,
+    labels: np.ndarray[Any, np.dtype[np.uint8]],
+) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """Per row, whether the label of ``width`` bytes at ``start`` is two edits of one of
+    ``labels`` (a (k, n) byte matrix) as `VariantIndex` counts them: with width n, at most two
+    places differ; with width n + 1, one byte is doubled and, the double undone, at most one
+    place differs. The matcher's own test on bytes: exactly what it can find is kept."""
+    n = labels.shape[1]
+    rows = data[start[:, None] + np.arange(width)]  # (r, width)
+    if width == n:
+        differ = (rows[:, None, :] != labels[None, :, :]).sum(axis=2)
+        hit: np.ndarray[Any, np.dtype[np.bool_]] = (differ <= 2).any(axis=1)
+        return hit
+    # Undoing the double at place j (1..n) aligns rows[:j] with labels[:j] and rows[j+1:] with
+    # labels[j:]: a prefix count of the direct alignment plus a suffix count of the shifted
+    # one. Column t below stands for j = t + 1.
+    doubled = rows[:, 1:] == rows[:, :-1]  # (r, n)
+    some = doubled.any(axis=1)  # only a label with a doubled byte can be this class
+    hit = np.zeros(len(start), dtype=bool)
+    if not some.any():
+        return hit
+    rows, doubled = rows[some], doubled[some]
+    direct = np.cumsum(rows[:, None, :n] != labels[None, :, :], axis=2)  # (r, k, n)
+    shifted = rows[:, None, 1:] != labels[None, :, :]
+    after = np.cumsum(shifted[:, :, ::-1], axis=2)[:, :, ::-1]  # from place t on
+    after = np.concatenate([after[:, :, 1:], np.zeros_like(after[:, :, :1])], axis=2)
+    hit[some] = ((direct + after <= 1) & doubled[:, None, :]).any(axis=(1, 2))
+    return hit
+
+
 class UnknownHosts:
     """Which clean hosts under no table host the matcher has nothing to say about.
 
@@ -176,15 +209,29 @@ class UnknownHosts:
     recognise: the PSL split in bulk (`_psl`), then set and literal tests that every finding
     of those steps passes (the label is a target label or one of its lookalike spellings, a
     hyphenated or dot-split target label, a target label inside the label, a target inside
-    the subdomain, a market label as the TLD). A host that passes any test goes to the
-    matcher, which decides; a test checks that no host this drops is recognised.
+    the subdomain, a market label as the TLD, a long target label at two substitutions or one
+    and a doubled byte, the host without its dots starting with a target's). A host that
+    passes any test goes to the matcher, which decides; a test checks that no host this drops
+    is recognised.
     """
 
     def __init__(self, matcher: Matcher) -> None:
         index = matcher.detector.index
         self._psl = PSLTable()
         self._lookalike = HashTable(sorted(index.ascii_lookalike_labels()))
-        self._edit = column(sorted(index.edit_labels), pa.string())
+        self._edit = column(sorted(index.dotted_labels), pa.string())
+        by_length: dict[int, list[bytes]] = {}
+        for label in index.long_labels:
+            if label.isascii():
+                by_length.setdefault(len(label), []).append(label.encode("ascii"))
+        self._long = {
+            n: np.frombuffer(b"".join(ls), dtype=np.uint8).reshape(len(ls), n)
+            for n, ls in sorted(by_length.items())
+        }
+        dotless = sorted(index.dotless_hosts, key=lambda x: (-len(x), x))
+        self._dotless = (
+            "^(?:www)?(?:" + "|".join(re.escape(d) for d in dotless) + ")" if dotless else None
+        )
         self._labels = HashTable(sorted(index.target_labels))
         combos = sorted(index.combo_labels)
         self._inside = "|".join(re.escape(c) for c in combos) or "(?!x)x"
@@ -219,6 +266,21 @@ class UnknownHosts:
         if len(hyphen):
             joined = pc.replace_substring(take(label, hyphen), "-", "")
             maybe[hyphen[bools(pc.is_in(joined, value_set=self._edit))]] = True
+        # two edits in a long label: the matcher's own count of differing places, on bytes
+        if self._long:
+            size = end - start
+            near = np.flatnonzero(
+                has_label & ~maybe & (size >= min(self._long)) & (size <= max(self._long) + 1)
+            )
+            near_size = size[near]
+            for n, longs in self._long.items():
+                for width in (n, n + 1):
+                    at = near[near_size == width]
+                    if len(at):
+                        maybe[at[_two_edit_hits(view.data, start[at], width, longs)]] = True
+        if self._dotless is not None:  # a dot left out, under any suffix or none
+            flat = pc.replace_substring(hosts, ".", "")
+            maybe |= bools(pc.match_substring_regex(flat, self._dotless))
         sub = np.flatnonzero(has_label & (labels > under + 1))
         if len(sub):
             head = view.cut(view.start, start - 1, sub)

@@ -14,15 +14,21 @@ target label, so a host costs a few dozen dict/set lookups whatever the number o
   ``homoglyph`` fuzzer but from the target side;
 * ``_plurals``: ``s``/``es`` appended or inserted;
 * ``_anchors``: the first three characters of every label eligible for combosquatting, so a
-  scan of the candidate finds embedded target labels in one pass.
+  scan of the candidate finds embedded target labels in one pass;
+* ``_vowels``: every copy of one vowel changed to another (``tukupedia``); ``_shorts``: the
+  short-label budget (``vkk``, ``v-k``, ``16888``, ``l688``); ``_dotless``: target registrables
+  without their dots (``wwwtaobaocom.com``, ``shopee.coid``). A moved letter falls out of the
+  deletes index (the same key, different places); two substitutions in a long label are
+  rapidfuzz's Hamming distance over the few long labels.
 
 Unicode homographs are folded first with the UTS #39-style skeleton (``_confusables``), so an
 all-Cyrillic spelling, or accented letters mixed with an ASCII typo, meet the same indexes.
 rapidfuzz only scores the similarity of a pair already found.
 
 Which targets take part in which step is a matter of how distinctive the label is: a label
-shorter than ``MIN_EDIT_LEN`` or in ``GENERIC_LABELS`` only matches homographs, never typos,
-TLD swaps or combinations (``vk`` has thousands of one-edit neighbours that are real sites).
+in ``GENERIC_LABELS`` only matches homographs; one shorter than ``MIN_EDIT_LEN`` gets the
+short-label budget only (``vk`` has thousands of one-edit neighbours that are real sites, so
+never another letter or a letter left out), and two edits need ``MIN_TWO_EDIT_LEN`` letters.
 
 A service module (private to the package; its public names are imported by `_names`, `match`).
 """
@@ -34,7 +40,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 
-from rapidfuzz.distance import Indel
+from rapidfuzz import process
+from rapidfuzz.distance import Hamming, Indel
 
 from ._confusables import skeleton
 
@@ -43,6 +50,10 @@ __all__ = [
     "GENERIC_LABELS",
     "MIN_COMBO_LEN",
     "MIN_EDIT_LEN",
+    "MIN_SHORT_LEN",
+    "MIN_TWO_EDIT_LEN",
+    "SHORT_INSERT_LEN",
+    "SHORT_WORD_LABELS",
     "WORD_LABELS",
     "Candidate",
     "Target",
@@ -72,6 +83,15 @@ class VariantClass(str, Enum):
     #: extension of the contract: ``tao.bao.com`` (a dot typed inside the label, so the
     #: registrable domain is ``bao.com`` and the subdomain completes the brand)
     DOT_INSERTION = "dot-insertion"
+    #: one letter taken out and put back elsewhere (``alexipress``, ``toaoba``); a move to the
+    #: neighbouring place is a transposition
+    MOVED_LETTER = "moved-letter"
+    #: two edits in a long label (``aliggpress``, ``tokopediqq``, ``aliexpres77``): two
+    #: substitutions, or one and a doubled character; ``MIN_TWO_EDIT_LEN`` letters or more, and
+    #: no other long target label as close
+    TWO_EDITS = "two-edits"
+    #: a dot left out between labels (``wwwtaobao.com``, ``taobaocom.com``, ``shopee.coid``)
+    MISSING_DOT = "missing-dot"
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,8 +129,15 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-#: Labels shorter than this take part only in homograph matching.
+#: Labels shorter than this take part only in homograph matching and the short-label budget.
 MIN_EDIT_LEN = 5
+#: Labels this long also match with two characters substituted.
+MIN_TWO_EDIT_LEN = 9
+#: Short labels (2 to MIN_EDIT_LEN - 1 characters, or all digits) of this length or more get
+#: the short-label budget: the same label under another suffix, a doubled character, a hyphen
+#: between two characters, homographs; from SHORT_INSERT_LEN on also one inserted character.
+MIN_SHORT_LEN = 2
+SHORT_INSERT_LEN = 2
 #: Labels shorter than this are never looked for inside longer labels.
 MIN_COMBO_LEN = 5
 #: Embedded anywhere (not only next to a hyphen, digit or affix word) from this length on.
@@ -166,8 +193,15 @@ AFFIX_WORDS = _words(
     """
 )
 
+#: Short target labels that are words or common abbreviations: a lookalike of them says
+#: nothing (``nic`` is every registry's name, ``sea`` a word, ``tb`` a unit), so they get no
+#: short-label budget and keep only homograph matching.
+SHORT_WORD_LABELS = _words("nic sea wi ddl egy tb shp")
+
 _COMMON_WORDS = AFFIX_WORDS | GENERIC_LABELS
 _VOWELS = frozenset("aeiou")
+#: Vowels for "every copy of a vowel changed" (``tukupedia``): y reads as one there.
+_SWAP_VOWELS = "aeiouy"
 
 # dnstwist's keyboard layouts (qwerty, qwertz, azerty): a key and its neighbours.
 _KEYBOARDS: tuple[Mapping[str, str], ...] = (
@@ -249,13 +283,21 @@ class VariantIndex:
     """Precomputed lookalike indexes over a set of target hosts.
 
     ``targets`` are already split (the caller owns the public-suffix list); ``generic`` adds
-    labels to ``GENERIC_LABELS`` and ``words`` to ``WORD_LABELS``.
+    labels to ``GENERIC_LABELS`` and ``words`` to ``WORD_LABELS``; ``no_short`` names short
+    labels that get no short-label budget (a corporate host such as ``qq.com`` is no platform
+    a squatter copies, and its label is a common chat word).
     """
 
     def __init__(
-        self, targets: Iterable[Target], *, generic: Iterable[str] = (), words: Iterable[str] = ()
+        self,
+        targets: Iterable[Target],
+        *,
+        generic: Iterable[str] = (),
+        words: Iterable[str] = (),
+        no_short: Iterable[str] = (),
     ) -> None:
         self._generic = GENERIC_LABELS | frozenset(g.lower() for g in generic)
+        no_short_labels = frozenset(skeleton(x.lower()) for x in no_short)
         self._word_labels = WORD_LABELS | frozenset(w.lower() for w in words)
         by_label: dict[str, list[Target]] = {}
         registrables: set[str] = set()
@@ -271,11 +313,25 @@ class VariantIndex:
         }
         self._registrables = frozenset(registrables)
         self._hosts = frozenset(hosts)
-        self._homograph_labels = frozenset(lb for lb in self._targets if len(lb) >= 3)
+        self._homograph_labels = frozenset(lb for lb in self._targets if len(lb) >= MIN_SHORT_LEN)
         edit = sorted(
             lb for lb in self._targets if _is_distinctive(lb, self._generic, MIN_EDIT_LEN)
         )
         self._edit_labels = frozenset(edit)
+        short = sorted(
+            lb
+            for lb in self._targets
+            if lb not in self._edit_labels
+            and (len(lb) < MIN_EDIT_LEN or lb.isdigit())
+            and len(lb) >= MIN_SHORT_LEN
+            and lb not in self._generic
+            and lb not in _COMMON_WORDS
+            and lb not in SHORT_WORD_LABELS
+            and lb not in no_short_labels
+            and lb.isascii()
+        )
+        self._short_labels = frozenset(short)
+        self._long_labels = tuple(lb for lb in edit if len(lb) >= MIN_TWO_EDIT_LEN)
         self._combo_labels = frozenset(
             lb for lb in self._targets if _is_distinctive(lb, self._generic, MIN_COMBO_LEN)
         )
@@ -298,11 +354,58 @@ class VariantIndex:
             plurals.setdefault(label + "es", (label, "plural 'es' added"))
             for i in range(1, len(label)):
                 plurals.setdefault(label[:i] + "es" + label[i:], (label, "'es' inserted"))
+        vowels: dict[str, tuple[str, str]] = {}
         for label in edit:
+            for v in sorted(set(label) & set(_SWAP_VOWELS)):
+                if label.count(v) < 2:
+                    continue  # one copy changed is a one-edit vowel swap already
+                for w in _SWAP_VOWELS:
+                    if w != v:
+                        vowels.setdefault(label.replace(v, w), (label, f"every '{v}'→'{w}'"))
+        shorts: dict[str, tuple[str, VariantClass, str]] = {}
+        for label in short:
+            for i, char in enumerate(label):
+                shorts.setdefault(
+                    label[: i + 1] + char + label[i + 1 :],
+                    (label, VariantClass.REPETITION, f"repetition of '{char}'"),
+                )
+                if i:
+                    shorts.setdefault(
+                        label[:i] + "-" + label[i:],
+                        (label, VariantClass.HYPHENATION, "hyphen inserted"),
+                    )
+            if len(label) >= SHORT_INSERT_LEN:
+                for i in range(len(label) + 1):
+                    for char in "abcdefghijklmnopqrstuvwxyz0123456789":
+                        shorts.setdefault(
+                            label[:i] + char + label[i:],
+                            (label, VariantClass.INSERTION, f"insertion of '{char}'"),
+                        )
+            for text, note in sorted(_glyph_mix(label)):
+                changed = [c for a, c in zip(label, text, strict=False) if a != c]
+                if len(text) == len(label) and all(c.isdigit() for c in changed):
+                    continue  # a digit for a digit is another number, not a lookalike
+                if len(label) >= 3:
+                    shorts.setdefault(text, (label, VariantClass.HOMOGLYPH, f"homoglyph {note}"))
+        for label in (*edit, *short):
             glyphs.pop(label, None)
+            vowels.pop(label, None)
+            shorts.pop(label, None)
+        for taken in (*self._targets, *glyphs, *plurals):
+            vowels.pop(taken, None)
+            shorts.pop(taken, None)
+        dotless: dict[str, Target] = {}
+        for target in sorted(
+            (t for ts in self._targets.values() for t in ts), key=lambda t: t.registrable
+        ):
+            if target.label in self._edit_labels or target.label in self._short_labels:
+                dotless.setdefault(target.registrable.replace(".", ""), target)
         self._deletes = {k: tuple(v) for k, v in deletes.items()}
         self._glyphs = glyphs
         self._plurals = plurals
+        self._vowels = vowels
+        self._shorts = shorts
+        self._dotless = dotless
         self._max_affix = max(len(w) for w in AFFIX_WORDS)
 
     # ---- public ------------------------------------------------------------------------
@@ -323,9 +426,32 @@ class VariantIndex:
                     out.update(head + c + tail[1:] for c in alphabet)  # replacements
                 if len(tail) > 1:
                     out.add(head + tail[1] + tail[0] + tail[2:])  # transposition
+            for i, char in enumerate(label):  # a letter moved anywhere
+                rest = label[:i] + label[i + 1 :]
+                out.update(rest[:j] + char + rest[j:] for j in range(len(rest) + 1))
         out.update(self._glyphs)
         out.update(self._plurals)
+        out.update(self._vowels)
+        out.update(self._shorts)
         return frozenset(out)
+
+    @property
+    def long_labels(self) -> tuple[str, ...]:
+        """Edit labels of `MIN_TWO_EDIT_LEN` characters or more: `detect` also finds them with
+        two characters substituted (same length, Hamming distance 2), or one substituted and
+        one doubled (one character longer, Hamming distance 1 once the double is undone)."""
+        return self._long_labels
+
+    @property
+    def dotted_labels(self) -> frozenset[str]:
+        """Labels that dot insertion restores (``tao.bao.com``): edit and short labels."""
+        return self._edit_labels | self._short_labels
+
+    @property
+    def dotless_hosts(self) -> frozenset[str]:
+        """Target registrable domains with their dots taken out: a host whose dotless form,
+        ``www`` in front left aside, starts with one of them may be a missing-dot lookalike."""
+        return frozenset(self._dotless)
 
     @property
     def target_labels(self) -> frozenset[str]:
@@ -368,20 +494,35 @@ class VariantIndex:
         raw = cand.label.lower()
         homograph = folded != raw
         found = self._same_label(cand, folded, homograph) or self._dot_insertion(cand, folded)
-        if found is None and folded not in _COMMON_WORDS:
-            # A label that is itself a common word ("mall", "shop") is a site of its own,
-            # not a typo of a brand one edit away.
+        if found is None and folded not in _COMMON_WORDS and not _word_and_letter(folded):
+            # A label that is itself a common word ("mall", "shop"), or one with a letter in
+            # front ("tmail", a mail service), is a site of its own, not a typo of a brand
+            # one edit away.
             found = (
                 self._edit(cand, folded, homograph)
                 or self._glyph(cand, folded, homograph)
                 or self._hyphen_plural(cand, folded, homograph)
+                or self._vowel_short(cand, folded, homograph)
+                or self._two_edits(cand, folded, homograph)
             )
-        return found or self._combo(cand, folded) or self._subdomain_abuse(cand)
+        return (
+            found
+            or self._missing_dot(cand.host, cand)
+            or self._combo(cand, folded)
+            or self._subdomain_abuse(cand)
+        )
+
+    def detect_unsplit(self, host: str) -> Variant | None:
+        """The finding for an ASCII host without a known public suffix (``shopee.coid``): only
+        a missing dot can be said of it."""
+        return self._missing_dot(host, None)
 
     # ---- steps -------------------------------------------------------------------------
     def _pick(self, label: str, cand: Candidate) -> Target:
         """The target a lookalike of ``label`` imitates: same suffix, else .com, else first."""
         targets = self._targets[label]
+        if len(targets) == 1:
+            return targets[0]
         for target in targets:
             if target.suffix == cand.suffix and target.registrable == target.host:
                 return target
@@ -418,7 +559,7 @@ class VariantIndex:
             return self._result(
                 VariantClass.HOMOGRAPH, folded, cand, _homograph_note(cand.label), folded
             )
-        if folded in self._edit_labels:
+        if folded in self._edit_labels or folded in self._short_labels:
             target = self._pick(folded, cand)
             if target.suffix != cand.suffix:
                 return self._result(
@@ -466,6 +607,12 @@ class VariantIndex:
                         label,
                         f"transposition '{label[lo : lo + 2]}'→'{folded[lo : lo + 2]}'",
                     )
+                elif label[i] == folded[j]:
+                    offer(
+                        VariantClass.MOVED_LETTER,
+                        label,
+                        f"'{label[i]}' moved from place {i + 1} to place {j + 1}",
+                    )
         if best is None:
             return None
         _, label, cls, note = best
@@ -486,11 +633,86 @@ class VariantIndex:
             return self._result(VariantClass.PLURAL, label, cand, note, folded)
         return None
 
+    def _vowel_short(self, cand: Candidate, folded: str, homograph: bool) -> Variant | None:
+        hit = self._vowels.get(folded)
+        if hit is not None:
+            label, note = hit
+            if homograph:
+                note = f"{note}; {_homograph_note(cand.label)}"
+            return self._result(VariantClass.VOWEL_SWAP, label, cand, f"vowel swap {note}", folded)
+        short = self._shorts.get(folded)
+        if short is not None:
+            label, cls, note = short
+            if homograph:
+                note = f"{note}; {_homograph_note(cand.label)}"
+            return self._result(cls, label, cand, f"{note} (short label)", folded)
+        return None
+
+    def _two_edits(self, cand: Candidate, folded: str, homograph: bool) -> Variant | None:
+        """Two edits in a long label, when exactly one long label is that close: two
+        substitutions (``aliggpress``, ``tokopediqq``), or one and a doubled character
+        (``aliexpres77``).
+
+        Other pairs (two insertions, a deletion and an insertion) are left out on purpose:
+        they turn a long brand into ordinary compounds ("indiankart", "runetracker")."""
+        n = len(folded)
+        if n < MIN_TWO_EDIT_LEN or not self._long_labels:
+            return None
+        found: dict[str, str] = {}
+        for label, _, _ in process.extract(
+            folded, self._long_labels, scorer=Hamming.distance, score_cutoff=2, limit=3
+        ):
+            if len(label) == n:
+                found.setdefault(label, "two substitutions")
+        for j in range(1, n):
+            if folded[j] != folded[j - 1]:
+                continue
+            text = folded[:j] + folded[j + 1 :]
+            for label, _, _ in process.extract(
+                text, self._long_labels, scorer=Hamming.distance, score_cutoff=1, limit=3
+            ):
+                if len(label) == n - 1:
+                    found.setdefault(label, f"a substitution and a doubled '{folded[j]}'")
+        labels = sorted(found)
+        if not labels or any(Hamming.distance(labels[0], other) > 1 for other in labels[1:]):
+            return None  # none, or ambiguous between two long labels (one name spelt two
+            # ways, mercadolibre/mercadolivre, is not ambiguous)
+        label = labels[0]
+        how = found[label]
+        note = f"two edits in '{label}' ({how})"
+        if homograph:
+            note = f"{note}; {_homograph_note(cand.label)}"
+        return self._result(VariantClass.TWO_EDITS, label, cand, note, folded)
+
+    def _missing_dot(self, host: str, cand: Candidate | None) -> Variant | None:
+        """A dot left out: the host without its dots (``www`` in front left aside) is a target
+        registrable without its dots, alone or with the host's own suffix glued on."""
+        if not host.isascii():
+            return None
+        flat = host.replace(".", "")
+        bare = flat[3:] if flat.startswith("www") else flat
+        tail = cand.suffix.replace(".", "") if cand is not None else ""
+        for text in (flat, bare):
+            target = self._dotless.get(text)
+            if target is None and tail and text.endswith(tail):
+                target = self._dotless.get(text[: -len(tail)])
+            if target is not None:
+                reg = target.registrable
+                imitates = self._imitated_host(target, cand) if cand is not None else reg
+                note = f"dot left out: {host} for {reg}"
+                return Variant(
+                    VariantClass.MISSING_DOT,
+                    imitates,
+                    _similarity(flat, reg.replace(".", "")),
+                    f"lookalike of {imitates}: {note}",
+                )
+        return None
+
     def _dot_insertion(self, cand: Candidate, folded: str) -> Variant | None:
         if not cand.subdomain:
             return None
         joined = skeleton(cand.subdomain[-1]) + folded
-        if joined in self._edit_labels:
+        if joined in self._edit_labels or joined in self._short_labels:
             note = f"dot inserted: {cand.subdomain[-1]}.{cand.label}"
             return self._result(VariantClass.DOT_INSERTION, joined, cand, note, joined)
         return None
@@ -573,6 +795,13 @@ class VariantIndex:
                         f"lookalike of {target.registrable}: {note}",
                     )
         return None
+
+
+def _word_and_letter(text: str) -> bool:
+    """``tmail``, ``emall``: one letter in front of a common word of four letters or more, the
+    way real services name themselves. (A letter behind one is left to the typo steps:
+    ``shope`` is Shopee without an ``e``.)"""
+    return len(text) >= 5 and text[0].isalpha() and text[1:] in _COMMON_WORDS
 
 
 def _homograph_note(label: str) -> str:

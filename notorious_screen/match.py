@@ -10,10 +10,12 @@ A URL is tried in this order; the first step that recognises it decides (``Match
    one, or any host under a brand TLD that spells a market or owner label (``x.taobao``).
 3. same label under another public suffix: when the market already runs that label under two or
    more suffixes (``amazon.de``, ``amazon.fr``...) and the new suffix is a country code, the host
-   is taken as one more country site of the *owner* (``amazon.com.mx`` -> owner Amazon, kind
-   ``owner``); a market without an owner gets ``variant``/``tld-swap``. Otherwise a distinctive
-   label is a ``variant``/``tld-swap`` lookalike (``aliexpress.shop``, ``taobao.net``); short or
-   generic labels (``vk``, ``nic``, ``mega``) are not matched at all.
+   may be one more country site of the market, or a squat on one: offline nobody can tell, so
+   it is kind ``unverified-country-domain`` with the market and its owner filled in
+   (``aliexpress.nz``, ``amazon.com.mx``). Otherwise a distinctive label is a
+   ``variant``/``tld-swap`` lookalike (``aliexpress.shop``, ``taobao.net``); short labels get a
+   budget of their own (``vk.xyz``, ``vkk.com``, ``16888.com``) and generic ones (``mega``,
+   ``nic``) are not matched at all.
 4. ``variant``: a lookalike of a market or owner host (``_variants``), unless the host is on the
    legitimate-lookalike list.
 5. ``name``: only when there is no usable URL (missing, empty or unusable). What the URL
@@ -67,6 +69,9 @@ class MatchKind(str, Enum):
     VARIANT = "variant"
     NAME = "name"
     OWNER = "owner"
+    #: a market's own label under a country suffix the data does not know (``aliexpress.nz``):
+    #: the market's own country site or a squat, which cannot be told offline
+    UNVERIFIED_COUNTRY = "unverified-country-domain"
     NONE = "none"
 
 
@@ -151,9 +156,16 @@ class VariantDetector:
     construction precomputes the indexes; ``detect`` is a few dozen dict lookups.
     """
 
-    def __init__(self, targets: Iterable[str], *, legitimate: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        targets: Iterable[str],
+        *,
+        legitimate: Iterable[str] = (),
+        no_short: Iterable[str] = (),
+    ) -> None:
         self._targets = tuple(sorted({t.strip().lower() for t in targets if t and t.strip()}))
         self._legitimate_in = tuple(sorted({x.strip().lower() for x in legitimate if x}))
+        self._no_short = tuple(sorted({x.strip().lower() for x in no_short if x}))
         split: list[Target] = []
         for raw in self._targets:
             url = normalize_host(raw)
@@ -161,12 +173,12 @@ class VariantDetector:
             if cand is None or url.host is None:
                 continue
             split.append(Target(url.host, cand.registrable, skeleton(cand.label), cand.suffix))
-        self._index = VariantIndex(split)
+        self._index = VariantIndex(split, no_short=self._no_short)
         legit = {_ascii_host(x) for x in self._legitimate_in}
         self._legitimate = frozenset(h for h in legit if h)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild_detector, (self._targets, self._legitimate_in))
+        return (_rebuild_detector, (self._targets, self._legitimate_in, self._no_short))
 
     @property
     def index(self) -> VariantIndex:
@@ -181,13 +193,21 @@ class VariantDetector:
     def detect(self, url: NormalizedURL) -> Variant | None:
         """The lookalike finding for a normalized URL, or None (also for unusable input)."""
         cand = _candidate(url)
-        if cand is None or self.is_legitimate(cand.host):
+        if cand is None:
+            # No public suffix to split at ("shopee.coid"): only a dropped dot can be said.
+            usable = url.error is None and not url.is_ip and url.host and not url.suffix
+            if usable and url.host and not self.is_legitimate(url.host):
+                return self._index.detect_unsplit(url.host)
+            return None
+        if self.is_legitimate(cand.host):
             return None
         return self._index.detect(cand)
 
 
-def _rebuild_detector(targets: tuple[str, ...], legitimate: tuple[str, ...]) -> VariantDetector:
-    return VariantDetector(targets, legitimate=legitimate)
+def _rebuild_detector(
+    targets: tuple[str, ...], legitimate: tuple[str, ...], no_short: tuple[str, ...] = ()
+) -> VariantDetector:
+    return VariantDetector(targets, legitimate=legitimate, no_short=no_short)
 
 
 # ---- the matcher ----------------------------------------------------------------------------
@@ -235,7 +255,22 @@ class Matcher:
         self._alias = alias
         self._owner_hosts = owner_hosts
         legit = (*bundled_legitimate(), *self._extra_legitimate)
-        self._detector = VariantDetector((*primary, *alias, *owner_hosts), legitimate=legit)
+        # The short-label budget (vk.xyz, vkk.com) is for a platform's own name: labels of
+        # corporate domains (qq.com; weixin.qq.com does not make "qq" a platform's) and of
+        # short-link or alias hosts only (rg.to, tb.cn) get none.
+        owner_regs = {normalize_host(h).registrable_domain for h in owner_hosts}
+        market_labels = {
+            u.domain_label
+            for u in (normalize_host(h) for h in primary)
+            if u.registrable_domain not in owner_regs
+        }
+        no_short = sorted(
+            {lb for lb in (normalize_host(h).domain_label for h in (*alias, *owner_hosts)) if lb}
+            - market_labels
+        )
+        self._detector = VariantDetector(
+            (*primary, *alias, *owner_hosts), legitimate=legit, no_short=no_short
+        )
         index = self._detector.index
         # label -> markets/owners that use it, and the suffixes each market uses it under
         label_markets: dict[str, dict[str, set[str]]] = {}
@@ -259,6 +294,9 @@ class Matcher:
             if reg:
                 registrable_owner.setdefault(reg, ("owner", oid))
         self._registrable_owner = registrable_owner
+        self._owner_registrables = frozenset(
+            r for r in (normalize_host(h).registrable_domain for h in owner_hosts) if r
+        )
         self._label_markets = label_markets
         self._label_owner = label_owner
         self._index = index
@@ -308,14 +346,7 @@ class Matcher:
         if norm is not None and norm.error is not ErrorCode.EMPTY:
             url_error = norm.error
         if hit is not None:
-            market = self._data.markets[hit.key.market] if hit.key.market else None
-            owner = self.owner_of(market, hit.key.owner)
-            label = market.name if market else owner.name if owner else "?"
-            why = f"{hit.how}: {name_input!r} matches {label} ({hit.key.key.input!r})"
-            return self.build_match(
-                norm, url_input, name_input, market, owner, MatchKind.NAME, None, None,
-                hit.score, why, error=url_error,
-            )  # fmt: skip
+            return self.by_name(hit, norm, url_input, name_input, error=url_error)
         error = url_error
         if error is None:
             name_error = normalize_name(name).error if name is not None else ErrorCode.EMPTY
@@ -327,6 +358,34 @@ class Matcher:
         return self.build_match(
             norm, url_input, name_input, None, None, MatchKind.NONE, None, None, 0.0, why,
             error=error,
+        )  # fmt: skip
+
+    def by_name(
+        self,
+        hit: NameHit,
+        norm: NormalizedURL | None,
+        url_input: str | None,
+        name_input: str | None,
+        *,
+        error: ErrorCode | None,
+    ) -> Match:
+        """The match of a name where there is no usable URL (``error``: the URL's reason).
+
+        A name that spells a market or owner exactly decides; a misspelt one ("Shoppe Deals")
+        is at most a mention of the market, never the market: a typo in a shop name is no
+        proof of the platform."""
+        market = self._data.markets[hit.key.market] if hit.key.market else None
+        if hit.spelled < 100:
+            return self.build_match(
+                norm, url_input, name_input, None, None, MatchKind.NONE, None, None, 0.0,
+                "no listed market recognised", error=error, mention=hit,
+            )  # fmt: skip
+        owner = self.owner_of(market, hit.key.owner)
+        label = market.name if market else owner.name if owner else "?"
+        why = f"{hit.how}: {name_input!r} matches {label} ({hit.key.key.input!r})"
+        return self.build_match(
+            norm, url_input, name_input, market, owner, MatchKind.NAME, None, None,
+            hit.score, why, error=error,
         )  # fmt: skip
 
     def name_hits(self, names: pa.Array) -> list[tuple[int, NameHit]]:
@@ -368,13 +427,22 @@ class Matcher:
         return None
 
     def _brand_tld(self, url: NormalizedURL) -> tuple[str, str] | None:
-        """A host under a brand TLD that spells a market or owner label (``x.taobao``)."""
+        """A host under a brand TLD that spells a market or owner label (``x.taobao``).
+
+        The TLD belongs to whoever owns the label: an owner's corporate label (``.baidu``) is
+        the owner, not a platform of it that merely lives under its domain (Baidu Wangpan on
+        pan.baidu.com), and never the market a subdomain spells (``taobao.com.baidu``)."""
         if not url.suffix or "." in url.suffix:
             return None
+        owner = self._label_owner.get(url.suffix)
         markets = self._label_markets.get(url.suffix)
         if markets and self._index.is_distinctive(url.suffix):
-            return "market", sorted(markets)[0]
-        owner = self._label_owner.get(url.suffix)
+            own = sorted(
+                mid for mid, suffixes in markets.items()
+                if any(f"{url.suffix}.{sfx}" not in self._owner_registrables for sfx in suffixes)
+            )  # fmt: skip
+            if own:
+                return "market", own[0]
         if owner and len(url.suffix) >= 4:
             return "owner", owner
         return None
@@ -452,17 +520,19 @@ class Matcher:
         if not markets or not self._index.is_distinctive(label):
             return None
         for mid in sorted(markets):
-            if len(markets[mid]) < 2:
+            # A label run under several suffixes, a country code among them, is a family of
+            # country sites (aliexpress.ru, amazon.de); tokopedia.com + tokopedia.link is not.
+            if len(markets[mid]) < 2 or not any(_is_country_suffix(x) for x in markets[mid]):
                 continue
             market = self._data.markets[mid]
             owner = self.owner_of(market, None)
-            if owner is None:
-                return None  # no owner to roll up to: let the variant step call it a tld-swap
+            known = ", ".join(f".{sfx}" for sfx in sorted(markets[mid]))
             why = (
-                f"{url.registrable_domain}: {label} under another country suffix (.{suffix}),"
-                f" not in the data; taken as a country site of {owner.name}"
+                f"{url.registrable_domain}: {market.name}'s label under a country suffix the"
+                f" data does not know (.{suffix}; known: {known}): its own country site or a"
+                " squat, unverified offline"
             )
-            return None, owner, MatchKind.OWNER, None, None, 100.0, why
+            return market, owner, MatchKind.UNVERIFIED_COUNTRY, None, None, 100.0, why
         return None
 
     def build_match(
@@ -488,10 +558,14 @@ class Matcher:
             if market is None or named.id != market.id:
                 mentions, mention_similarity = named, mention.spelled
                 spelling = "spelled exactly" if mention.spelled == 100 else "misspelt"
+                proves = (
+                    "which the URL does not prove"
+                    if market is not None or (norm is not None and norm.error is None)
+                    else "not enough to name the platform"
+                )
                 explanation = (
                     f"{explanation}; the name {name_input!r} mentions {named.name}"
-                    f" ({spelling}, similarity {mention.spelled:.0f}), which the URL does not"
-                    " prove"
+                    f" ({spelling}, similarity {mention.spelled:.0f}), {proves}"
                 )
         return Match(
             input=url_input,

@@ -863,12 +863,127 @@ def _fast_url(text: str) -> NormalizedURL | None:
     return _finish(text, scheme.lower(), host, port or "", rest or "", [])
 
 
+# URLs pasted with text around them: quotes, brackets, share text, emoji, punctuation.
+_WEB_URL_RE: Final = re.compile(r"(?<![A-Za-z0-9+.\-])https?://", re.IGNORECASE)
+_STARTS_WEB_RE: Final = re.compile(r"(?:https?|wss?|ftp)://", re.IGNORECASE)
+# A scheme-less host in text: dotted LDH labels ending in a letter TLD, not inside a word.
+_BARE_HOST_RE: Final = re.compile(
+    r"(?<![A-Za-z0-9.\-@])(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9-]*"
+    r"(?![A-Za-z0-9-]|\.[A-Za-z0-9])"
+)
+# In an authority, a CJK bracket or quote, an emoji, or a space before non-ASCII text ends
+# the URL: no host holds them. (A space before ASCII text keeps the browser's answer, an
+# invalid host: "http://example example.com" is a failure in the web-platform tests.)
+_TEXT_IN_AUTHORITY_RE: Final = re.compile(
+    "[「」『』《》【】〈〉〔〕（）［］｛｝“”‘’«»\U0001f000-\U0001faff\u2600-\u27bf]"
+    "|\\s+(?=[^\\x00-\\x7f\\s])"
+)
+# What must come before such a cut: a plain ASCII host (with a port), so that a Unicode host
+# with a symbol in it stays the parser's to judge.
+_PLAIN_AUTHORITY_RE: Final = re.compile(r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+\.?(?::[0-9]*)?")
+_IPV6_START_RE: Final = re.compile(r"\[[0-9A-Fa-f:.]*\]")
+_OPENERS: Final = "\"'<([{「『《【〈«“‘（［｛〔"
+_CLOSERS: Final = "\"'>)]}」』》】〉»”’）］｝〕"
+_TRAILING: Final = ".,;:!?" + _CLOSERS
+_GLUED: Final = ",;!?" + _CLOSERS
+
+
+def _url_end(text: str) -> int:
+    """Where a URL found in text stops: whitespace, a quote or bracket, or a character of text
+    (CJK punctuation, emoji, symbols) that a typed URL does not carry."""
+    for index, char in enumerate(text):
+        if char.isspace() or char in _CLOSERS or char in '<>"':
+            return index
+        if not char.isascii():
+            category = unicodedata.category(char)
+            if category[0] in "PSZC":
+                return index
+    return len(text)
+
+
+def _trim_trailing(url: str, trailing: str = _TRAILING) -> str:
+    """Sentence punctuation and unbalanced closing brackets after a URL are not part of it."""
+    while url and url[-1] in trailing:
+        char = url[-1]
+        opener = {")": "(", "]": "[", "}": "{"}.get(char)
+        if opener is not None and url.count(opener) >= url.count(char):
+            break  # balanced: a path like /wiki/A_(b)
+        url = url[:-1]
+    return url
+
+
+def _extract_url(s: str, steps: list[str]) -> str:
+    """The URL inside a cell of text (the first http(s) URL, else the first scheme-less host);
+    the cell itself when it is a URL already or holds none. Each change is a step."""
+    scheme = _SCHEME_RE.match(s)
+    found = _WEB_URL_RE.search(s)
+    if found is not None:
+        before = s[: found.start()]
+        if "//" in before or _BARE_HOST_RE.search(before):
+            found = None  # the cell starts with a URL of its own ("x.com/?u=https://y.com")
+    if (
+        _STARTS_WEB_RE.match(s)
+        or s[0] in "/\\?#"
+        or _IPV6_START_RE.match(s)
+        or (scheme is not None and scheme.group(1).lower() in _WEB_SCHEMES | _KNOWN_SCHEMES)
+        or (s[:1].isascii() and s[:1].isalnum() and not _has_space(s) and found is None)
+    ):
+        # A URL already: text after it ("https://shopee.sg\u3000官方旗舰店", "...（热卖）") and
+        # a closing bracket or punctuation glued to a bare authority at the very end
+        # ("https://shopee.sg)", "shop.taobao.com,") go.
+        authority = s.find("//") + 2 if "//" in s else 0
+        stop = _AUTHORITY_END_RE.search(s, authority)
+        end = stop.start() if stop else len(s)
+        cut = _TEXT_IN_AUTHORITY_RE.search(s, authority, end)
+        if cut is not None and (
+            "@" in s[cut.start() : end]  # userinfo may hold anything ("http://foo:💩@x.com")
+            or not _PLAIN_AUTHORITY_RE.fullmatch(s, authority, cut.start())
+        ):
+            cut = None
+        if cut is not None and cut.start() > authority:
+            steps.append(f"dropped text after the URL: {_short(s[cut.start() :])!r}")
+            s = s[: cut.start()]
+            end = len(s)
+        if end == len(s):
+            trimmed = _trim_trailing(s, _GLUED)  # a trailing dot is the root label's
+            if trimmed != s and trimmed:
+                steps.append(f"dropped trailing {_short(s[len(trimmed) :])!r}")
+                return trimmed
+        return s
+    if found is None:
+        bare = _BARE_HOST_RE.search(s)
+        # A scheme-less host only after a space or punctuation: glued to another character
+        # ("\ufffdx.com", "€shop.com") it is part of one odd host, which the parser judges.
+        while bare is not None and bare.start() > 0:
+            before = s[bare.start() - 1]
+            if before != "\ufffd" and unicodedata.category(before)[0] in "PZS":
+                break
+            bare = _BARE_HOST_RE.search(s, bare.end())
+        if bare is None:
+            return s
+        start = bare.start()
+    else:
+        start = found.start()
+    rest = s[start:]
+    url = _trim_trailing(rest[: _url_end(rest)])
+    if not url or url == s:
+        return s
+    steps.append(f"extracted URL from text: {_short(url)}")
+    return url
+
+
+def _has_space(text: str) -> bool:
+    return any(char.isspace() for char in text)
+
+
 def _slow_url(text: str) -> NormalizedURL:
-    """The full algorithm: cleaning, refanging, scheme detection, WHATWG authority parsing."""
+    """The full algorithm: cleaning, refanging, URL extraction, scheme detection, WHATWG
+    authority parsing."""
     steps: list[str] = []
     s = _clean(text, steps)
     if not s:
         return _failure(text, None, steps, ErrorCode.EMPTY)
+    s = _extract_url(s, steps)
     scheme: str | None = None
     bare = False  # scheme-less, no "//", no port: only "something.tld" is read as a host
     m = _SCHEME_RE.match(s)

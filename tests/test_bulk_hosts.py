@@ -1,6 +1,6 @@
 """The bulk host steps of the batch engine answer exactly what the per-host path answers.
 
-`_psl.PSLTable.split` must give tldextract's split host by host, and `_bulk.UnknownHosts`
+`_psl.PSLTable.split` must give tldextract's split host by host, and `_hosts.UnknownHosts`
 may only drop hosts the matcher recognises nothing in; `_arrow.StringIndex` must hand every
 remembered string its own number and no other.
 """
@@ -20,7 +20,7 @@ from notorious_screen._arrow import StringIndex, column
 from notorious_screen._hosts import HostResolver, UnknownHosts, fast_hosts
 from notorious_screen._psl import LabelView, PSLTable
 from notorious_screen.markets import load_markets
-from notorious_screen.match import Matcher, MatchKind
+from notorious_screen.match import Matcher, MatchKind, VariantClass
 from notorious_screen.normalize import _extractor, _psl_split, normalize_clean_host
 
 DATA = Path(__file__).parent / "data" / "match"
@@ -141,10 +141,11 @@ def _check_sound(matcher: Matcher, unknown: UnknownHosts, hosts: list[str]) -> n
     return none
 
 
+@pytest.mark.parametrize("name", ["positives.tsv", "positives_ail.tsv"])
 def test_unknown_hosts_never_drops_a_labelled_lookalike(
-    matcher: Matcher, unknown: UnknownHosts
+    matcher: Matcher, unknown: UnknownHosts, name: str
 ) -> None:
-    lines = (DATA / "positives.tsv").read_text(encoding="utf-8").splitlines()
+    lines = (DATA / name).read_text(encoding="utf-8").splitlines()
     hosts = [line.split("\t")[0] for line in lines if line and not line.startswith("#")]
     none = _check_sound(matcher, unknown, hosts)
     assert len(none) > 5000
@@ -161,6 +162,23 @@ def _mutations(label: str, rng: random.Random) -> list[str]:
     out += [label + "-" + rng.choice(["shop", "sale", "x1"]), "my" + label, label + "s"]
     third = max(1, len(label) // 3)
     out += [label[:third] + "-" + label[third : 2 * third] + "-" + label[2 * third :]]
+    for _ in range(8):
+        # two substitutions anywhere, and one with a doubled character (the two-edit class)
+        i, j = sorted(rng.sample(range(len(label)), min(2, len(label))) * 2)[::2][:2]
+        a, b = rng.choice(alphabet), rng.choice(alphabet)
+        two = label[:i] + a + label[i + 1 :]
+        two = two[:j] + b + two[j + 1 :]
+        out.append(two)
+        k = rng.randrange(len(two))
+        out.append(two[: k + 1] + two[k] + two[k + 1 :])
+        # a letter moved anywhere
+        m = rng.randrange(len(label))
+        rest = label[:m] + label[m + 1 :]
+        n = rng.randrange(len(rest) + 1)
+        out.append(rest[:n] + label[m] + rest[n:])
+    for v in sorted(set(label) & set("aeiouy")):  # every copy of a vowel changed
+        out.append(label.replace(v, rng.choice([w for w in "aeiouy" if w != v])))
+    out += [label[:1] + label, label + label[-1:], label + "com", "www" + label]  # short budget
     return out
 
 
@@ -176,7 +194,20 @@ def test_unknown_hosts_never_drops_what_the_matcher_recognises_near_every_target
             hosts += [f"{variant}.{tld}", f"www.{variant}.{tld}"]
             hosts += [f"{label}.com.login-{rng.randrange(9)}.xyz", f"x.{label}.{tld}.evil.top"]
             hosts += [f"{label[:3]}.{label[3:]}.com", f"shop.{label}"]
-    _check_sound(matcher, unknown, hosts)
+        for reg in sorted(index.registrables):  # dots left out, under a suffix or none
+            flat = reg.replace(".", "")
+            hosts += [f"{flat}.com", f"www{flat}.net", f"www{reg}", reg.replace(".", "", 1)]
+            hosts += [f"{reg.rsplit('.', 1)[0]}{reg.rsplit('.', 1)[1]}.com"]
+            hosts += [f"{reg}.{rng.choice(['nz', 'com.au', 'xyz', 'io'])}"]
+    none = _check_sound(matcher, unknown, hosts)
+    # the mutations really reach the new classes: the matcher recognises each of them
+    hits = {
+        matcher.find_beyond_tables(normalize_clean_host(h))[3]
+        for h in _under_no_table_host(matcher, _clean(hosts))
+    }
+    assert {VariantClass.TWO_EDITS, VariantClass.MOVED_LETTER} <= hits
+    assert {VariantClass.MISSING_DOT, VariantClass.VOWEL_SWAP} <= hits
+    assert len(none) > 5000
 
 
 def test_unknown_hosts_decides_unrelated_shops_in_bulk(

@@ -649,3 +649,47 @@ def test_fast_path_equals_slow_path(url: str) -> None:
 @given(st.text(st.characters(max_codepoint=0x7F), max_size=60))
 def test_ascii_name_fast_path_equals_unicode_path(text: str) -> None:
     assert normalize._fold(text) == normalize._fold_unicode(text)
+
+
+# ---- URLs pasted with text around them (issue 19) --------------------------------------------
+@pytest.mark.parametrize(
+    ("cell", "host", "path"),
+    [
+        ('"https://shopee.sg/abc"', "shopee.sg", "/abc"),
+        ("<https://shopee.sg/abc>", "shopee.sg", "/abc"),
+        ("(https://item.taobao.com/item.htm?id=1)", "item.taobao.com", "/item.htm?id=1"),
+        ("see https://shopee.sg/abc!", "shopee.sg", "/abc"),
+        ("【淘宝】https://m.tb.cn/h.xxxx 「好物」点击链接直接打开", "m.tb.cn", "/h.xxxx"),
+        ("「https://m.tb.cn/h.x」", "m.tb.cn", "/h.x"),
+        ("“https://a.aliexpress.com/_m1”", "a.aliexpress.com", "/_m1"),
+        ("🔥 shopee.sg/abc", "shopee.sg", "/abc"),
+        ("Link: www.aliexpress.com/item/1.html", "www.aliexpress.com", "/item/1.html"),
+        ("链接：shopee.sg/x", "shopee.sg", "/x"),
+        ("https://shopee.sg)", "shopee.sg", ""),
+        ("shop.taobao.com,", "shop.taobao.com", ""),
+        ("http://m.dhgate.com（热卖）", "m.dhgate.com", ""),
+        ("http://shopee.sg\u3000官方旗舰店", "shopee.sg", ""),
+    ],
+)
+def test_url_extracted_from_pasted_text(cell: str, host: str, path: str) -> None:
+    u = normalize_url(cell)
+    assert (u.host, u.path, u.error) == (host, path, None), u.steps
+    assert any(s.startswith(("extracted URL from text", "dropped")) for s in u.steps), u.steps
+
+
+@pytest.mark.parametrize(
+    "cell", ["N/A", "淘宝网", "hello world", "\ufffdx.com", "http://example example.com"]
+)
+def test_cells_without_a_url_stay_as_they_are(cell: str) -> None:
+    u = normalize_url(cell)
+    assert u.error is not None
+    assert not any("extracted" in s or "dropped text" in s for s in u.steps)
+
+
+def test_a_plain_url_is_not_rewritten() -> None:
+    for url in ("https://shopee.sg/abc", "shopee.sg/abc,", "http://./", "//x.com/a"):
+        assert not any("extracted" in s for s in normalize_url(url).steps)
+    # a URL inside a URL is part of it (a redirect), not a URL inside text
+    for url, host in (("www.site.com/?u=https://taobao.com", "www.site.com"),
+                      ("www.taobao//http://", "www.taobao")):  # fmt: skip
+        assert normalize_url(url).host == host

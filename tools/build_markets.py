@@ -123,10 +123,11 @@ OWNERS: dict[str, dict[str, Any]] = {
     "amazon": {
         "name": "Amazon.com, Inc.",
         "names": ["Amazon.com, Inc.", "Amazon.com Inc", "Amazon"],
-        "hosts": [],
+        "hosts": ["payments-amazon.com", "assoc-amazon.com"],
         "basis": "Parent of the storefronts listed as 'Amazon's foreign domains' "
         "(tradelawdaily-2020-04-29, financialpost-2020-04-29). EU CPWL 2025: Amazon nominated "
-        "but not listed (eog-2025-05).",
+        "but not listed (eog-2025-05). Service hosts payments-amazon.com (Amazon Pay) and "
+        f"assoc-amazon.com (Amazon Associates): {WIDELY}.",
     },
     "dhgate": {
         "name": "DHgate.com Inc.",
@@ -186,7 +187,14 @@ ONLINE: dict[str, dict[str, Any]] = {
     },
     "bestbuyiptv": {"name": "BestBuyIPTV", "kind": "iptv"},
     "bukalapak": {"name": "Bukalapak", "kind": "e-commerce"},
-    "carousell": {"name": "Carousell", "kind": "classifieds"},
+    "carousell": {
+        "name": "Carousell",
+        "kind": "classifieds",
+        "alias_hosts": ["thecarousell.com"],
+        "basis": {
+            "alias_hosts": f"thecarousell.com, Carousell's earlier and still-used domain: {WIDELY}"
+        },
+    },
     "chomikuj": {"name": "Chomikuj", "kind": "cyberlocker"},
     "cimaclub": {"name": "CimaClub", "kind": "streaming"},
     "dhgate": {"name": "DHgate", "kind": "b2b"},
@@ -231,12 +239,36 @@ ONLINE: dict[str, dict[str, Any]] = {
     "pinduoduo": {"name": "Pinduoduo", "kind": "social-commerce"},
     "private-layer": {"name": "Private Layer", "kind": "hosting"},
     "propeller-ads": {"name": "Propeller Ads", "kind": "ad-network", "names": ["PropellerAds"]},
-    "rapidgator": {"name": "Rapidgator", "kind": "cyberlocker"},
+    "rapidgator": {
+        "name": "Rapidgator",
+        "kind": "cyberlocker",
+        "alias_hosts": ["rg.to"],
+        "basis": {"alias_hosts": f"rg.to, Rapidgator's short host: {WIDELY}"},
+    },
     "rarbg": {"name": "RARBG", "kind": "torrent"},
     "rutracker": {"name": "RuTracker", "kind": "torrent"},
     "sci-hub": {"name": "Sci-Hub", "kind": "other"},
     "seasonvar": {"name": "Seasonvar", "kind": "streaming"},
-    "shopee": {"name": "Shopee", "kind": "e-commerce"},
+    "shopee": {
+        "name": "Shopee",
+        "kind": "e-commerce",
+        "alias_hosts": [
+            "shp.ee",
+            "shopee.com.mx",
+            "shopee.com.co",
+            "shopee.cl",
+            "shopee.com.ar",
+            "shopee.pl",
+            "shopee.es",
+            "shopee.fr",
+            "shopee.in",
+        ],
+        "basis": {
+            "alias_hosts": "shp.ee (the short-link host; id.shp.ee is in gh-shopee-domains) and "
+            "the country sites Shopee ran and closed in 2021-2023 (Mexico, Colombia, Chile, "
+            f"Argentina, Poland, Spain, France, India): {WIDELY}"
+        },
+    },
     "snapdeal": {"name": "Snapdeal", "kind": "e-commerce"},
     "taobao": {"name": "Taobao", "kind": "e-commerce"},
     "the-pirate-bay": {"name": "The Pirate Bay", "kind": "torrent"},
@@ -250,9 +282,22 @@ ONLINE: dict[str, dict[str, Any]] = {
     },
     "torrentz2": {"name": "Torrentz2", "kind": "torrent"},
     "turbobit": {"name": "Turbobit", "kind": "cyberlocker"},
-    "uploaded": {"name": "Uploaded", "kind": "cyberlocker"},
+    "uploaded": {
+        "name": "Uploaded",
+        "kind": "cyberlocker",
+        "alias_hosts": ["ul.to", "uploaded.to"],
+        "basis": {"alias_hosts": f"ul.to (short host) and uploaded.to (older host): {WIDELY}"},
+    },
     "uptobox": {"name": "Uptobox", "kind": "cyberlocker"},
-    "vk": {"name": "VK", "kind": "other"},
+    "vk": {
+        "name": "VK",
+        "kind": "other",
+        "alias_hosts": ["vk.ru", "vk.cc", "vkontakte.ru"],
+        "basis": {
+            "alias_hosts": "vk.ru (VK's Russian domain), vk.cc (its link shortener) and "
+            f"vkontakte.ru (the original domain, VKontakte): {WIDELY}"
+        },
+    },
     "warmane": {"name": "Warmane", "kind": "other"},
     "baidu-wangpan": {"name": "Baidu Wangpan", "kind": "cyberlocker"},
     "blueangelhost": {"name": "BlueAngelHost", "kind": "hosting"},
@@ -293,7 +338,12 @@ ONLINE: dict[str, dict[str, Any]] = {
         "kind": "unknown",
         "basis": {"kind": "No verified kind or operator (fact sheet README)."},
     },
-    "wechat": {"name": "WeChat (Weixin)", "kind": "social-commerce"},
+    "wechat": {
+        "name": "WeChat (Weixin)",
+        "kind": "social-commerce",
+        "alias_hosts": ["wx.qq.com"],
+        "basis": {"alias_hosts": f"wx.qq.com, the web client of WeChat: {WIDELY}"},
+    },
     "yts": {"name": "YTS", "kind": "torrent"},
     "avito": {"name": "Avito", "kind": "classifieds"},
     "amarutu": {"name": "Amarutu", "kind": "hosting"},
