@@ -39,7 +39,10 @@ class Run:
 
 
 def package_at(rev: str) -> Path:
-    """The repository as committed at ``rev``, extracted once into benchmarks/out/."""
+    """The repository as committed at ``rev``, extracted once into benchmarks/out/ (``work``:
+    the work tree as it is, to try an uncommitted change)."""
+    if rev == "work":
+        return REPO
     git = ["git", "rev-parse", "--short=12", rev]
     sha = subprocess.run(git, cwd=REPO, check=True, capture_output=True, text=True).stdout.strip()
     root = OUT / f"at-{sha}"
@@ -74,7 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("input", type=Path)
     parser.add_argument("--base", default="HEAD", help="commit of side A (default HEAD)")
-    parser.add_argument("--head", default="HEAD", help="commit of side B (default HEAD)")
+    parser.add_argument(
+        "--head", default="HEAD", help="commit of side B (default HEAD; 'work': the work tree)"
+    )
     parser.add_argument("--base-args", default="", help="options for side A only")
     parser.add_argument("--head-args", default="", help="options for side B only")
     parser.add_argument("--rounds", type=int, default=5)
@@ -91,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         ("B", args.head, args.head_args),
     ):
         root = package_at(rev)
-        rev = f"{rev} = {root.name.removeprefix('at-')}" if rev != root.name[3:] else rev
+        if root != REPO and rev != root.name[3:]:
+            rev = f"{rev} = {root.name.removeprefix('at-')}"
         out = OUT / f"compare_{label}{''.join(src.suffixes)}"
         cmd = [sys.executable, "-m", "notorious_screen", "screen", str(src), "-o", str(out)]
         sides.append((label, rev, root, out, cmd + args.common + shlex.split(extra)))

@@ -240,12 +240,13 @@ class StringIndex:
     def __len__(self) -> int:
         return self._size
 
-    def lookup(self, values: pa.Array) -> Ints:
-        """The number of each string (a string array without nulls), -1 where unknown."""
+    def lookup(self, values: pa.Array, hashes: Hashes | None = None) -> Ints:
+        """The number of each string (a string array without nulls), -1 where unknown.
+        ``hashes``: the strings' `string_hashes`, when the caller has them already."""
         out = np.full(len(values), -1, dtype=np.int64)
         if not len(values) or not len(self._hashes):
             return out
-        h1, h2, lengths = string_hashes(values)
+        h1, h2, lengths = hashes if hashes is not None else string_hashes(values)
         at = np.minimum(np.searchsorted(self._hashes, h1), len(self._hashes) - 1)
         stored = self._order[at]
         same = (self._hashes[at] == h1) & (self._h2[stored] == h2)
@@ -253,18 +254,22 @@ class StringIndex:
         out[same] = self._numbers[stored[same]]
         return out
 
-    def add(self, values: pa.Array, numbers: Ints) -> None:
-        """Remember new strings (not yet in the table, distinct) with their numbers."""
+    def add(self, values: pa.Array, numbers: Ints, hashes: Hashes | None = None) -> None:
+        """Remember new strings (not yet in the table, distinct) with their numbers, none of
+        them -1 (`lookup`'s "unknown": a string stored with it would be new every time)."""
         if not len(values):
             return
-        h1, h2, lengths = string_hashes(values)
-        hashes = np.concatenate([self._hashes, h1])
+        numbers = np.asarray(numbers, dtype=np.int64)
+        if (numbers == -1).any():
+            raise ValueError("StringIndex numbers must not be -1 (the unknown mark)")
+        h1, h2, lengths = hashes if hashes is not None else string_hashes(values)
+        firsts = np.concatenate([self._hashes, h1])
         order = np.concatenate([self._order, np.arange(self._size, self._size + len(values))])
-        sort = np.argsort(hashes, kind="stable")
-        self._hashes, self._order = hashes[sort], order[sort]
+        sort = np.argsort(firsts, kind="stable")
+        self._hashes, self._order = firsts[sort], order[sort]
         self._h2 = np.concatenate([self._h2, h2])
         self._lengths = np.concatenate([self._lengths, lengths])
-        self._numbers = np.concatenate([self._numbers, np.asarray(numbers, dtype=np.int64)])
+        self._numbers = np.concatenate([self._numbers, numbers])
         self._size += len(values)
 
 
@@ -290,10 +295,23 @@ _BASES = tuple(
 )  # odd, so invertible modulo 2**64
 
 
+_POWERS: dict[int, np.ndarray[Any, np.dtype[np.uint64]]] = {}
+_POWERS_KEPT = 1 << 22  # 32 MiB per table, four tables: batches of 100,000 rows need 2-3M
+
+
 def _powers(base: np.uint64, n: int) -> np.ndarray[Any, np.dtype[np.uint64]]:
-    """base**0 .. base**n modulo 2**64."""
-    out = np.full(n + 1, base, dtype=np.uint64)
-    out[0] = 1
-    with np.errstate(over="ignore"):
-        np.cumprod(out, out=out)
-    return out
+    """base**0 .. base**n modulo 2**64 (a read-only view of a table grown by doubling: every
+    batch hashes megabytes, and the powers are the same each time)."""
+    table = _POWERS.get(int(base))
+    if table is None or len(table) <= n:
+        size = max(n + 1, 2 * len(table) if table is not None else 1 << 16)
+        if size > _POWERS_KEPT:  # a huge buffer: its powers are made for it, not kept
+            size = n + 1
+        table = np.full(size, base, dtype=np.uint64)
+        table[0] = 1
+        with np.errstate(over="ignore"):
+            np.cumprod(table, out=table)
+        table.flags.writeable = False
+        if size <= _POWERS_KEPT:
+            _POWERS[int(base)] = table  # one assignment: a racer sees the old or the new one
+    return table[: n + 1]

@@ -38,7 +38,17 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._arrow import Ints, StringIndex, as_string_array, bools, column, indices, mask, take
+from ._arrow import (
+    Ints,
+    StringIndex,
+    as_string_array,
+    bools,
+    column,
+    indices,
+    mask,
+    string_hashes,
+    take,
+)
 from ._hosts import HostResolver, UnknownHosts, fast_hosts
 from ._names import NameHit
 from ._psl import LabelView
@@ -49,7 +59,6 @@ from .normalize import ErrorCode, normalize_clean_host, normalize_host
 from .rules import RulePack
 from .schema import (
     HOST_FIELDS,
-    OUTPUT_COLUMNS,
     ROW_COLUMNS,
     URL_FIELDS,
     ScreenResult,
@@ -68,8 +77,9 @@ CACHE_ROWS = 1 << 18
 # Below this many new keys in a batch, worker processes cost more than they save.
 _PARALLEL_MIN = 4096
 _FORKED: BatchEngine | None = None
-_ERROR_AT = OUTPUT_COLUMNS.index("ns_error")
 _SIGNATURE_AT = len(ROW_COLUMNS)
+# What the name index remembers for a name that names nothing (-1 is its "never seen").
+_NAMES_NOTHING = -2
 
 #: How the engine turns a match into a screening: ``(match, url, name) -> ScreenResult``.
 Screening = Callable[[Match, "str | None", object], ScreenResult]
@@ -193,8 +203,9 @@ class BatchEngine:
 
         with self._lock:
             key_ids = self._key_ids(host_dict, others)
-            rows = list(self._table.rows)
-            self._last_table.set((self._table, len(rows)))
+            batch_table = self._table
+            rows = list(batch_table.rows)
+            self._last_table.set((batch_table, len(rows)))
         final = key_ids[u_idx]
         if names is not None:
             # 2. Names. What a usable URL proves decides; the name decides only where there
@@ -207,9 +218,11 @@ class BatchEngine:
             name_dict = name_enc.dictionary
             n_idx = _indices(name_enc)
             has_name = n_idx >= 0
-            errors = [r[_ERROR_AT] for r in rows]
-            unusable = np.array([e is not None for e in errors], dtype=bool)[final]
-            no_url = np.array([e == "empty" for e in errors], dtype=bool)[final]
+            # The table's error column, from its Arrow form (kept across batches, so a batch
+            # pays for its new rows only, not a Python pass over the whole table).
+            error_col = batch_table.arrow(len(rows))["ns_error"] if rows else pa.nulls(0)
+            unusable = ~bools(error_col.is_null())[final]
+            no_url = bools(pc.fill_null(pc.equal(error_col, "empty"), False))[final]
             need = has_name.copy() if self._reads_name else np.zeros(n, dtype=bool)
             if named_soon is not None:
                 hit_ids, hit_list = named_soon.result()
@@ -291,11 +304,12 @@ class BatchEngine:
         held."""
         if len(self._seen_names) + len(names) >= CACHE_ROWS:
             self._seen_names = StringIndex()
-        numbers = self._seen_names.lookup(names)
-        new = np.flatnonzero(numbers < 0)
+        h1, h2, lengths = hashes = string_hashes(names)
+        numbers = self._seen_names.lookup(names, hashes)
+        new = np.flatnonzero(numbers == -1)
         if len(new):
             fresh = take(names, new)
-            found = np.full(len(new), -1, dtype=np.int64)
+            found = np.full(len(new), _NAMES_NOTHING, dtype=np.int64)
             for at, hit in self.matcher.name_hits(fresh):
                 key = (hit.key.market or hit.key.owner, hit.key.market is None, hit.score,
                        hit.spelled)  # fmt: skip
@@ -305,7 +319,8 @@ class BatchEngine:
                     self._hits.append(hit)
                 found[at] = number
             numbers[new] = found
-            self._seen_names.add(fresh, found)
+            self._seen_names.add(fresh, found, (h1[new], h2[new], lengths[new]))
+        numbers[numbers == _NAMES_NOTHING] = -1
         return numbers
 
     def _key_ids(self, hosts: pa.Array, others: list[str]) -> np.ndarray[Any, np.dtype[np.int64]]:
@@ -327,8 +342,11 @@ class BatchEngine:
             self._table = _RowTable()
         table, seen, n_hosts = self._table, self._seen, len(hosts)
         ids = np.full(n_hosts + len(others), -1, dtype=np.int64)
+        # One label view and one hashing pass of the batch's hosts serve every step below.
+        batch_view = LabelView(hosts)
+        host_hashes = batch_view.whole()
         if n_hosts:
-            ids[:n_hosts] = self._seen_hosts.lookup(hosts)
+            ids[:n_hosts] = self._seen_hosts.lookup(hosts, host_hashes)
         ids[n_hosts:] = [seen.get(k, -1) for k in others]
         new = np.flatnonzero(ids < 0)
         if not len(new):
@@ -339,7 +357,7 @@ class BatchEngine:
         # table host (its matching skips that step), "h" + host, or the other key itself.
         pending: dict[int, str] = {int(i): others[i - n_hosts] for i in new[new >= n_hosts]}
         if self._resolver is not None and len(new_at):
-            view = LabelView(new_hosts)
+            view = batch_view.rows(new_at)
             groups = self._resolver.groups(new_hosts, view)
             # Under no table host: most are unrelated shops, which `UnknownHosts` tells in
             # bulk; they all share the no-match row.
@@ -347,7 +365,7 @@ class BatchEngine:
             if len(unknown):
                 if self._unknown is None:
                     self._unknown = UnknownHosts(self.matcher)
-                none = self._unknown.none(take(new_hosts, unknown))
+                none = self._unknown.none(take(new_hosts, unknown), view.rows(unknown))
                 groups[unknown[none]] = -3
                 if none.any():
                     first = str(take(new_hosts, unknown[none][:1]).to_pylist()[0])
@@ -377,7 +395,8 @@ class BatchEngine:
             at = list(pending)
             rows = self._rows([(pending[i], None) for i in at])
             ids[at] = [table.add(r) for r in rows]
-        self._seen_hosts.add(new_hosts, ids[new_at])
+        h1, h2, lengths = host_hashes
+        self._seen_hosts.add(new_hosts, ids[new_at], (h1[new_at], h2[new_at], lengths[new_at]))
         for i in new[new >= n_hosts].tolist():
             seen[others[i - n_hosts]] = int(ids[i])
         return ids

@@ -62,6 +62,7 @@ class LabelView:
         self.last_dot = np.searchsorted(self.dots, self.end) - 1  # index into dots, or first-1
         self.labels = (self.last_dot - first + 2).astype(np.int64)
         self._hashes: SubstringHashes | None = None
+        self._parent: LabelView | None = None
 
     def starts(self, depth: int | Ints, rows: Ints) -> Ints:
         """Byte start of the last ``depth`` labels (one number, or one per row) of the hosts
@@ -75,12 +76,27 @@ class LabelView:
         result: Ints = out
         return result
 
+    def rows(self, rows: Ints) -> LabelView:
+        """The view of some of the hosts (``take(hosts, rows)``), sharing this one's buffer and
+        hashes instead of cutting and hashing the hosts again."""
+        view = object.__new__(LabelView)
+        view.data, view.dots, view._hashes = self.data, self.dots, self._hashes
+        view.start, view.end = self.start[rows], self.end[rows]
+        view.last_dot, view.labels = self.last_dot[rows], self.labels[rows]
+        view._parent = self
+        return view
+
     @property
     def hashes(self) -> SubstringHashes:
         """Hashes of any part of the hosts' bytes (built on first use, once per view)."""
         if self._hashes is None:
-            self._hashes = SubstringHashes(self.data)
+            parent = self._parent
+            self._hashes = parent.hashes if parent is not None else SubstringHashes(self.data)
         return self._hashes
+
+    def whole(self) -> Hashes:
+        """The hashes of each whole host (what `string_hashes` gives for the host array)."""
+        return self.hashes.of(self.start, self.end)
 
     def suffix(self, depth: int | Ints, rows: Ints) -> Hashes:
         """The hashes of the last ``depth`` labels of the hosts ``rows``."""

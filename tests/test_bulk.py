@@ -157,3 +157,39 @@ def test_matching_a_host_known_to_be_under_no_table_host_skips_nothing_else(
             assert matcher.build_match(url, url.input, None, *found) == matcher.match(url), host
             checked += 1
     assert checked > 20
+
+
+def test_each_distinct_name_goes_through_the_name_gate_once_across_batches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import notorious_screen as ns
+
+    screener = ns.Screener()
+    gated: list[int] = []
+    real = Matcher.name_hits
+
+    def counting(self: Matcher, names: pa.Array) -> list[tuple[int, object]]:
+        gated.append(len(names))
+        return real(self, names)  # type: ignore[return-value]
+
+    monkeypatch.setattr(Matcher, "name_hits", counting)
+    # names that name nothing (most of a crawl) and names that name a market, both remembered
+    names = [f"Happy Shop {i}" for i in range(300)] + ["Taobao Outlet", "拼多多"]
+    urls = pa.array(["https://www.example.org/"] * len(names), pa.string())
+    first = screener.screen_arrays(urls, pa.array(names, pa.string()))
+    again = screener.screen_arrays(urls, pa.array(names[::-1], pa.string()))
+    assert sum(gated) == len(names)  # the second batch looked every name up, gated none
+    assert first["ns_name_mentions"].to_pylist() == again["ns_name_mentions"].to_pylist()[::-1]
+    assert first["ns_name_mentions"].to_pylist()[-2:] == ["Taobao", "Pinduoduo"]
+
+
+def test_a_string_index_refuses_the_unknown_mark() -> None:
+    import numpy as np
+
+    from notorious_screen._arrow import StringIndex
+
+    index = StringIndex()
+    with pytest.raises(ValueError, match="unknown mark"):
+        index.add(pa.array(["a", "b"]), np.array([0, -1]))
+    index.add(pa.array(["a", "b"]), np.array([-2, 5]))
+    assert index.lookup(pa.array(["b", "a", "c"])).tolist() == [5, -2, -1]
