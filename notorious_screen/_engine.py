@@ -32,6 +32,7 @@ import threading
 import warnings
 import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -85,6 +86,21 @@ _NAMES_NOTHING = -2
 Screening = Callable[[Match, "str | None", object], ScreenResult]
 
 
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A batch after `BatchEngine.prepare`: its row count and names, the names' dictionary
+    encoding and what they name (pending on the name thread), its distinct clean hosts and
+    other URL keys, and each row's key (hosts first, then the others)."""
+
+    n: int
+    names: pa.Array | None
+    name_enc: pa.DictionaryArray | None
+    named_soon: Future[tuple[Ints, list[NameHit]]] | None
+    host_dict: pa.Array
+    others: list[str]
+    u_idx: Ints
+
+
 class BatchEngine:
     """The batch state of one Screener: its caches, row table, name memory and worker pool.
 
@@ -136,6 +152,7 @@ class BatchEngine:
         self._lock = threading.Lock()
         self._name_lock = threading.Lock()
         self._name_pool: ThreadPoolExecutor | None = None
+        self._name_pool_lock = threading.Lock()
         # Per thread, the row table a batch's rows start with and how many of them it shares.
         self._last_table = _Local()
         self._row_cache: dict[tuple[str, str | None], tuple[Any, ...]] = {}
@@ -147,7 +164,11 @@ class BatchEngine:
         self, urls: pa.Array | pa.ChunkedArray, names: pa.Array | pa.ChunkedArray | None = None
     ) -> dict[str, pa.Array]:
         """Arrow string arrays in, one Arrow array per column of `ROW_COLUMNS` out."""
-        rows, final = self.screen(urls, names)
+        return self.arrays_of(self.prepare(urls, names))
+
+    def arrays_of(self, batch: Prepared) -> dict[str, pa.Array]:
+        """`arrays` for a batch `prepare` has done the row-wise work of."""
+        rows, final = self.screen(batch)
         table, shared = self._last_table.get()
         # The table's rows are turned into Arrow once, across batches; only a batch's own
         # rows (names, pairs) are converted here.
@@ -161,11 +182,19 @@ class BatchEngine:
             out[col] = both.take(at)
         return out
 
-    def screen(
+    @property
+    def threads_allowed(self) -> bool:
+        """Whether helper threads are safe: no worker process is left to fork (forking while
+        another thread holds a lock can leave the child stuck on it)."""
+        return self.workers == 1 or self._pool is not None
+
+    def prepare(
         self, urls: pa.Array | pa.ChunkedArray, names: pa.Array | pa.ChunkedArray | None
-    ) -> tuple[list[tuple[Any, ...]], np.ndarray[Any, np.dtype[np.int64]]]:
-        """The distinct rows of a batch (values of `ROW_COLUMNS`, then the signature), and each
-        input row's position among them."""
+    ) -> Prepared:
+        """The row-wise work of a batch, which needs none of the engine's memory: each row's
+        key (its clean host, or its raw text), the batch's distinct keys and names, and the
+        names sent to the name thread. Thread-safe, so a stream can prepare the next batch
+        while this one is screened (`Screener.iter_batches`)."""
         urls = as_string_array(urls)
         n = len(urls)
         if names is not None:
@@ -174,7 +203,7 @@ class BatchEngine:
                 raise InputError("url and name arrays differ in length")
 
         # What the batch's names name is worked out on a thread of its own (Arrow and NumPy
-        # work, mostly without the GIL) while this one screens the URLs.
+        # work, mostly without the GIL) while the URLs are screened.
         name_enc = _encode(names) if names is not None else None
         named_soon: Future[tuple[Ints, list[NameHit]]] | None = None
         if name_enc is not None and not self._reads_name and name_enc.null_count < n:
@@ -197,6 +226,16 @@ class BatchEngine:
         if urls.null_count:
             u_idx[missing] = n_hosts + len(others)
             others.append("n")
+        return Prepared(n, names, name_enc, named_soon, host_dict, others, u_idx)
+
+    def screen(
+        self, batch: Prepared
+    ) -> tuple[list[tuple[Any, ...]], np.ndarray[Any, np.dtype[np.int64]]]:
+        """The distinct rows of a prepared batch (values of `ROW_COLUMNS`, then the
+        signature), and each input row's position among them."""
+        n, names, name_enc, named_soon = batch.n, batch.names, batch.name_enc, batch.named_soon
+        host_dict, others, u_idx = batch.host_dict, batch.others, batch.u_idx
+        n_hosts = len(host_dict)
 
         def url_key(i: int) -> str:
             return "h" + str(host_dict[i].as_py()) if i < n_hosts else others[i - n_hosts]
@@ -220,9 +259,15 @@ class BatchEngine:
             has_name = n_idx >= 0
             # The table's error column, from its Arrow form (kept across batches, so a batch
             # pays for its new rows only, not a Python pass over the whole table).
-            error_col = batch_table.arrow(len(rows))["ns_error"] if rows else pa.nulls(0)
+            error_col = (
+                batch_table.arrow(len(rows))["ns_error"] if rows else pa.nulls(0, pa.string())
+            )
             unusable = ~bools(error_col.is_null())[final]
-            no_url = bools(pc.fill_null(pc.equal(error_col, "empty"), False))[final]
+            # A pattern, not ``pc.equal(col, "empty")``: turning a Python str into an Arrow
+            # scalar imports pandas (0.2 s), which the CSV path never needs.
+            no_url = bools(
+                pc.match_substring_regex(error_col, pattern=f"^{ErrorCode.EMPTY.value}$")
+            )[final]
             need = has_name.copy() if self._reads_name else np.zeros(n, dtype=bool)
             if named_soon is not None:
                 hit_ids, hit_list = named_soon.result()
@@ -286,14 +331,15 @@ class BatchEngine:
             with self._name_lock:
                 return self._name_hit_ids(names), list(self._hits)
 
-        if self.workers > 1 and self._pool is None:
+        if not self.threads_allowed:
             done: Future[tuple[Ints, list[NameHit]]] = Future()
             done.set_result(work())
             return done
-        pool = self._name_pool
-        if pool is None:
-            pool = self._name_pool = ThreadPoolExecutor(1, thread_name_prefix="ns-names")
-            weakref.finalize(self, pool.shutdown, wait=False)
+        with self._name_pool_lock:  # batches may be prepared on several threads
+            pool = self._name_pool
+            if pool is None:
+                pool = self._name_pool = ThreadPoolExecutor(1, thread_name_prefix="ns-names")
+                weakref.finalize(self, pool.shutdown, wait=False)
         later: Future[tuple[Ints, list[NameHit]]] = pool.submit(work)
         return later
 

@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
-from typing import IO, Any, BinaryIO, Protocol
+from typing import IO, Any, BinaryIO, Protocol, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -1154,7 +1154,10 @@ class TableWriter:
             raise
 
 
-def read_ahead(batches: Iterator[pa.RecordBatch], depth: int = 1) -> Iterator[pa.RecordBatch]:
+_T = TypeVar("_T")
+
+
+def read_ahead(batches: Iterator[_T], depth: int = 1) -> Iterator[_T]:
     """Yield ``batches`` as read by a second thread, up to ``depth`` batches ahead.
 
     pyarrow parses and converts a block with the GIL released, so reading the next batch

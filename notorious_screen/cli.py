@@ -929,7 +929,7 @@ def _cmd_screen(args: argparse.Namespace) -> int:
 
 
 def _screen_with(args: argparse.Namespace, screener: Screener) -> int:
-    from ._files import format_for, open_table, read_ahead
+    from ._files import format_for, open_table
 
     tiers = _fail_on_tiers(args, screener)
     in_fmt = format_for(args.input, args.input_format)
@@ -946,7 +946,6 @@ def _screen_with(args: argparse.Namespace, screener: Screener) -> int:
         warn=_warn,
     ) as (names, batches):
         screener.start_workers()  # fork before the reading and writing threads start
-        batches = read_ahead(batches)
         summary = _write_screened(args, screener, names, batches, out_fmt, progress)
     progress.update(0, final=True)
     if args.summary:
@@ -1011,7 +1010,11 @@ def _write_screened(
     summary = Summary()
     counted = summary if args.summary or args.fail_on is not None else None  # else skip counting
     screened = screener.iter_batches(
-        batches, url_column=args.url_column, name_column=args.name_column, summary=counted
+        batches,
+        url_column=args.url_column,
+        name_column=args.name_column,
+        summary=counted,
+        ahead=True,  # read and prepare the next batch on the reading thread
     )
     schema = screener.output_schema(names)
     with atomic_output(args.output) as sink:

@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 
 from ._arrow import as_string_array
-from ._engine import CACHE_ROWS, BatchEngine, columns_of
+from ._engine import CACHE_ROWS, BatchEngine, Prepared, columns_of
 from ._summary import Summary
 from ._text import SURROGATES
 from .errors import InputError, renamed
@@ -190,7 +190,7 @@ class Screener:
         check_columns(list(map(str, df.columns)), url_column=url_column, name_column=name_column)
         urls = _to_arrow_strings(df[url_column])
         names = _to_arrow_strings(df[name_column]) if name_column is not None else None
-        rows, final = self._engine.screen(urls, names)
+        rows, final = self._engine.screen(self._engine.prepare(urls, names))
         out: pd.DataFrame = df.copy(deep=False)
         for col, distinct in zip(ROW_COLUMNS, columns_of(rows), strict=True):
             if col not in OUTPUT_COLUMNS:
@@ -219,16 +219,39 @@ class Screener:
         url_column: str = "url",
         name_column: str | None = None,
         summary: Summary | None = None,
+        ahead: bool = False,
     ) -> Iterator[pa.RecordBatch]:
-        """Screen a stream of record batches; each comes back with the ``ns_*`` columns."""
-        for batch in batches:
-            urls = batch.column(batch.schema.get_field_index(url_column))
-            names = (
-                batch.column(batch.schema.get_field_index(name_column))
-                if name_column is not None
-                else None
-            )
-            added = self.screen_arrays(urls, names)
+        """Screen a stream of record batches; each comes back with the ``ns_*`` columns.
+
+        ``ahead=True`` reads the next batch on a second thread while this one is screened,
+        and does its row-wise work there too (hosts cut out, keys and names encoded), as the
+        command line does; ``batches`` must then tolerate being read from another thread.
+        """
+        from ._files import read_ahead
+
+        engine = self._engine
+
+        def column(batch: pa.RecordBatch, name: str) -> pa.Array:
+            # get_field_index says -1 for a missing column, which column() reads as the last.
+            at = batch.schema.get_field_index(name)
+            if at < 0:
+                raise InputError(
+                    f"no column {name!r} in the batches; columns: {', '.join(batch.schema.names)}"
+                )
+            return batch.column(at)
+
+        def columns(batch: pa.RecordBatch) -> tuple[pa.Array, pa.Array | None]:
+            urls = column(batch, url_column)
+            return urls, None if name_column is None else column(batch, name_column)
+
+        def prepared(early: bool) -> Iterator[tuple[pa.RecordBatch, Prepared | None]]:
+            for batch in batches:
+                yield batch, engine.prepare(*columns(batch)) if early else None
+
+        # The row-wise work moves to the reading thread only where threads are safe.
+        stream = prepared(ahead and engine.threads_allowed)
+        for batch, ready in read_ahead(stream) if ahead else stream:
+            added = engine.arrays_of(ready or engine.prepare(*columns(batch)))
             if summary is not None:
                 summary.update(added)
             arrays = list(batch.columns) + [added[c] for c in OUTPUT_COLUMNS]

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
 
+from notorious_screen import InputError, Screener
 from notorious_screen._files import read_ahead, write_behind
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 def _batches(n: int, fail_at: int | None = None) -> Iterator[pa.RecordBatch]:
@@ -72,3 +76,60 @@ def test_a_failing_producer_still_ends_the_writer_thread() -> None:
         write_behind(writer, _batches(10, fail_at=5))  # type: ignore[arg-type]
     assert writer.rows == ["0", "1", "2", "3", "4"]
     assert threading.active_count() == before
+
+
+def _seller_batches(size: int, fail_at: int | None = None) -> Iterator[pa.RecordBatch]:
+    import pyarrow.csv as pacsv
+
+    table = pacsv.read_csv(EXAMPLES / "sellers.csv")
+    for i, batch in enumerate(table.to_batches(max_chunksize=size)):
+        if i == fail_at:
+            raise ValueError(f"broken at {i}")
+        yield batch
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_screening_ahead_gives_the_batches_screening_in_turn_gives(workers: int) -> None:
+    # ahead=True prepares batch k+1 on the reading thread while batch k is screened: the
+    # names it sends the name thread early and the keys it cuts must change nothing.
+    def run(ahead: bool) -> list[pa.RecordBatch]:
+        screener = Screener(workers=workers)
+        try:
+            batches = _seller_batches(17)
+            return list(
+                screener.iter_batches(
+                    batches, name_column="seller_name", url_column="url", ahead=ahead
+                )
+            )
+        finally:
+            screener.close()
+
+    one_by_one, ahead = run(False), run(True)
+    assert len(ahead) == len(one_by_one) > 10
+    assert all(a.equals(b) for a, b in zip(ahead, one_by_one, strict=True))
+    assert sum(b.num_rows for b in ahead) == sum(b.num_rows for b in _seller_batches(17))
+
+
+def test_a_source_error_surfaces_after_the_batches_screened_ahead_of_it() -> None:
+    screener = Screener()
+    got: list[pa.RecordBatch] = []
+    with pytest.raises(ValueError, match="broken at 3"):
+        for batch in screener.iter_batches(
+            _seller_batches(20, fail_at=3),
+            url_column="url",
+            name_column="seller_name",
+            ahead=True,
+        ):
+            got.append(batch)
+    assert [b.num_rows for b in got] == [20, 20, 20]
+    assert "ns_market" in got[0].schema.names
+
+
+def test_a_column_the_batches_lack_is_named_not_read_from_another() -> None:
+    screener = Screener()
+    with pytest.raises(
+        InputError, match=r"no column 'seller_url'.*columns: row_id, url, seller_name"
+    ):
+        next(screener.iter_batches(_seller_batches(20), url_column="seller_url"))
+    with pytest.raises(InputError, match="no column 'name'"):
+        next(screener.iter_batches(_seller_batches(20), url_column="url", name_column="name"))

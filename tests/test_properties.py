@@ -88,10 +88,12 @@ def _check(result: ScreenResult) -> None:
     assert isinstance(result.match.kind, MatchKind)
     assert result.tier is None or result.tier in TIERS
     if result.error is not None:
-        # A URL that cannot be used keeps its reason; only a name can then say what it is.
+        # A URL that cannot be used keeps its reason; only a name can then say what it is,
+        # and a misspelt name only mentions a market (it never is one without a URL).
         assert result.match.kind in (MatchKind.NONE, MatchKind.NAME)
         assert result.match.kind is MatchKind.NAME or result.market is None
-        assert result.match.mentions is None
+        if result.match.mentions is not None:
+            assert result.market is None and result.match.name_input
     assert result.listed == (result.market is not None and result.listed)
 
 
